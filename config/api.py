@@ -1,0 +1,84 @@
+"""One NinjaAPI per audience, each with its own OpenAPI document and docs page.
+
+    /api/patient/v1/   the patient app (phone + SMS code sign-in)
+    /api/staff/v1/     doctors, pharmacists and nurses
+
+Errors render as ``{code, message, fields}`` with the HTTP status the error code carries.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from ihospital.accounts import api as accounts_api
+from ihospital.core.errors import CoreError, DomainError
+
+
+def _error(api: NinjaAPI, request, error: DomainError):
+    return api.create_response(request, error.as_dict(), status=error.status)
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for item in exc.errors:
+        location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path", "payload")]
+        fields.setdefault(".".join(location) or "body", item.get("msg", _("Invalid value.")))
+    return fields
+
+
+def build_api(*, audience: str, title: str, description: str) -> NinjaAPI:
+    api = NinjaAPI(
+        title=title,
+        version="1",
+        description=description,
+        urls_namespace=f"{audience}_api",
+        docs_url="/docs",
+    )
+
+    @api.exception_handler(DomainError)
+    def domain_error(request, exc: DomainError):
+        return _error(api, request, exc)
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request, exc: ValidationError):
+        return _error(api, request, DomainError(CoreError.INVALID_REQUEST, fields=_field_errors(exc)))
+
+    @api.exception_handler(AuthenticationError)
+    def authentication_error(request, exc):
+        return _error(api, request, DomainError(CoreError.NOT_AUTHENTICATED))
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return _error(api, request, DomainError(CoreError.NOT_FOUND))
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        codes = {
+            401: CoreError.NOT_AUTHENTICATED,
+            403: CoreError.FORBIDDEN,
+            404: CoreError.NOT_FOUND,
+            429: CoreError.RATE_LIMITED,
+        }
+        return _error(api, request, DomainError(codes.get(exc.status_code, CoreError.INVALID_REQUEST)))
+
+    return api
+
+
+patient_api = build_api(
+    audience="patient",
+    title="ihospital patient API",
+    description="For the patient app: sign in with an SMS code, manage visit persons (就诊人).",
+)
+patient_api.add_router("/", accounts_api.patient_auth)
+patient_api.add_router("/", accounts_api.patient_router)
+
+staff_api = build_api(
+    audience="staff",
+    title="ihospital staff API",
+    description="For doctors, pharmacists and nurses.",
+)
+staff_api.add_router("/", accounts_api.staff_auth)
+staff_api.add_router("/", accounts_api.staff_router)

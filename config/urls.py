@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import patient_api, staff_api
+
+urlpatterns = [
+    path("api/patient/v1/", patient_api.urls),
+    path("api/staff/v1/", staff_api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("dev/", include("ihospital.integrations.urls")),
+    path("", include("ihospital.accounts.urls")),
+    path("", include("ihospital.web.urls")),
+]

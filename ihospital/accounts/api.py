@@ -1,0 +1,117 @@
+"""Account endpoints of the patient and staff APIs. Thin: authenticate → access → service → schema."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from ninja import Router
+
+from ihospital.accounts import selectors, services
+from ihospital.accounts.api_auth import audience
+from ihospital.accounts.models import CLINICAL_ROLES, Role
+from ihospital.accounts.schemas import (
+    MeOut,
+    PatientTokenRequest,
+    SmsCodeRequest,
+    SmsCodeSent,
+    StaffTokenRequest,
+    TokenOut,
+    VisitPersonIn,
+    VisitPersonOut,
+    VisitPersonPatch,
+)
+from ihospital.audit.services import Actor
+
+PATIENT = audience(Role.PATIENT)
+STAFF = audience(*CLINICAL_ROLES)
+
+# --- patient API ------------------------------------------------------------------------------------
+patient_auth = Router(tags=["sign-in"])
+patient_router = Router(tags=["account"], auth=PATIENT)
+
+
+@patient_auth.post("/auth/sms-code", response={202: SmsCodeSent}, auth=None)
+def send_sms_code(request, body: SmsCodeRequest):
+    """Send a 6-digit sign-in code by SMS. Public."""
+    return 202, services.sms_code_send(phone=body.phone, actor=Actor.of(None, request))
+
+
+@patient_auth.post("/auth/token", response={201: TokenOut}, auth=None)
+def patient_token(request, body: PatientTokenRequest):
+    """Exchange a phone number and its SMS code for a Bearer token. Public."""
+    user = services.patient_sign_in(phone=body.phone, code=body.code, actor=Actor.of(None, request))
+    secret, token = services.api_token_issue(user=user, actor=Actor.of(user, request))
+    return 201, {"token": secret, "expires_at": token.expires_at}
+
+
+@patient_router.delete("/auth/token", response={204: None})
+def patient_sign_out(request):
+    """Revoke the Bearer token used for this request."""
+    _revoke_current_token(request)
+    return 204, None
+
+
+@patient_router.get("/me", response=MeOut)
+def patient_me(request):
+    return request.auth
+
+
+@patient_router.get("/visit-persons", response=list[VisitPersonOut])
+def list_visit_persons(request):
+    return selectors.visit_person_list(account=request.auth, actor=Actor.of(request.auth, request))
+
+
+@patient_router.post("/visit-persons", response={201: VisitPersonOut})
+def create_visit_person(request, body: VisitPersonIn):
+    person = services.visit_person_create(
+        account=request.auth, data=services.VisitPersonInput(**body.dict()), actor=Actor.of(request.auth, request)
+    )
+    return 201, person
+
+
+@patient_router.get("/visit-persons/{person_id}", response=VisitPersonOut)
+def get_visit_person(request, person_id: UUID):
+    return selectors.access_visit_person(user=request.auth, public_id=person_id, actor=Actor.of(request.auth, request))
+
+
+@patient_router.patch("/visit-persons/{person_id}", response=VisitPersonOut)
+def update_visit_person(request, person_id: UUID, body: VisitPersonPatch):
+    actor = Actor.of(request.auth, request)
+    person = selectors.access_visit_person(user=request.auth, public_id=person_id, actor=actor)
+    return services.visit_person_update(person=person, changes=body.dict(exclude_none=True), actor=actor)
+
+
+# --- staff API --------------------------------------------------------------------------------------
+staff_auth = Router(tags=["sign-in"])
+staff_router = Router(tags=["account"], auth=STAFF)
+
+
+@staff_auth.post("/auth/token", response={201: TokenOut}, auth=None)
+def staff_token(request, body: StaffTokenRequest):
+    """Exchange a staff user name and password for a Bearer token. Public; locked after 5 failures."""
+    user = services.staff_sign_in(
+        request=request,
+        username=body.username,
+        password=body.password,
+        actor=Actor.of(None, request),
+        roles=CLINICAL_ROLES,
+    )
+    secret, token = services.api_token_issue(user=user, actor=Actor.of(user, request))
+    return 201, {"token": secret, "expires_at": token.expires_at}
+
+
+@staff_router.delete("/auth/token", response={204: None})
+def staff_sign_out(request):
+    _revoke_current_token(request)
+    return 204, None
+
+
+@staff_router.get("/me", response=MeOut)
+def staff_me(request):
+    return request.auth
+
+
+def _revoke_current_token(request) -> None:
+    token = getattr(request.auth, "api_token", None)
+    if token is not None:
+        services.api_token_revoke(token=token, actor=Actor.of(request.auth, request))

@@ -1,0 +1,64 @@
+"""HTML forms carry and redisplay input; the services validate it and name the fields at fault."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ihospital.accounts.models import VisitPerson
+from ihospital.core.errors import DomainError
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+
+class CodeForm(PhoneForm):
+    code = forms.CharField(
+        label=_("Verification code"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class StaffLoginForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    password = forms.CharField(label=_("Password"), max_length=128, widget=forms.PasswordInput)
+
+
+class VisitPersonForm(forms.Form):
+    relationship = forms.ChoiceField(label=_("Relationship to you"), choices=VisitPerson.Relationship.choices)
+    name = forms.CharField(label=_("Name (as on the ID card)"), max_length=50)
+    id_number = forms.CharField(label=_("Resident ID number"), max_length=20)
+    phone = forms.CharField(label=_("Mobile number"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    allergies = forms.CharField(
+        label=_("Allergies"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    chronic_conditions = forms.CharField(
+        label=_("Chronic conditions"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    guardian_name = forms.CharField(label=_("Guardian's name (child under 6)"), required=False, max_length=50)
+    guardian_id_number = forms.CharField(label=_("Guardian's ID number"), required=False, max_length=20)
+    guardian_phone = forms.CharField(label=_("Guardian's mobile number"), required=False, max_length=20)
+
+
+class VisitPersonEditForm(VisitPersonForm):
+    """Name, ID number and relationship are fixed once registered (real-name rule)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for fixed in ("relationship", "name", "id_number"):
+            del self.fields[fixed]
+
+
+def attach_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal on the form: per-field messages where it named fields, else on top."""
+    placed = False
+    for name, message in error.fields.items():
+        if name in form.fields:
+            form.add_error(name, message)
+            placed = True
+    if not placed or error.code not in ("visit_person.invalid",):
+        form.add_error(None, error.message)

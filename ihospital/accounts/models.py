@@ -1,0 +1,127 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ihospital.core.ids import PublicIdModel
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    DOCTOR = "doctor", _("Doctor")
+    PHARMACIST = "pharmacist", _("Pharmacist")
+    NURSE = "nurse", _("Nurse")
+    HOSPITAL_ADMIN = "hospital_admin", _("Hospital administrator")
+    SECURITY_ADMIN = "security_admin", _("Security administrator")
+    AUDITOR = "auditor", _("Auditor")
+
+
+CLINICAL_ROLES = {Role.DOCTOR, Role.PHARMACIST, Role.NURSE}
+ADMIN_ROLES = {Role.HOSPITAL_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
+STAFF_ROLES = CLINICAL_ROLES | ADMIN_ROLES
+
+
+class User(PublicIdModel, AbstractUser):
+    """One account. Patients are identified by their mobile number; staff by a user name and carry a
+    practice certificate number (执业证书编号) when they practise."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PATIENT)
+    phone = models.CharField(_("mobile number"), max_length=11, null=True, blank=True, unique=True)
+    full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    title = models.CharField(_("professional title"), max_length=50, blank=True)
+    practice_certificate_no = models.CharField(_("practice certificate number"), max_length=30, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(condition=~Q(role="patient") | Q(phone__isnull=False), name="patient_has_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+class VisitPerson(PublicIdModel):
+    """就诊人: a real person an account books care for (self, child, parent …). Name and ID number are
+    fixed once registered (real-name rule); contact and health details may be updated."""
+
+    class Relationship(models.TextChoices):
+        SELF = "self", _("Myself")
+        CHILD = "child", _("Child")
+        PARENT = "parent", _("Parent")
+        SPOUSE = "spouse", _("Spouse")
+        OTHER = "other", _("Other relative")
+
+    class Sex(models.TextChoices):
+        MALE = "male", _("Male")
+        FEMALE = "female", _("Female")
+
+    account = models.ForeignKey(User, on_delete=models.PROTECT, related_name="visit_persons")
+    relationship = models.CharField(_("relationship"), max_length=10, choices=Relationship.choices)
+    name = models.CharField(_("name"), max_length=50)
+    id_number = models.CharField(_("resident ID number"), max_length=18)
+    birth_date = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices)
+    phone = models.CharField(_("mobile number"), max_length=11)
+    allergies = models.TextField(_("allergies"), blank=True, max_length=500)
+    chronic_conditions = models.TextField(_("chronic conditions"), blank=True, max_length=500)
+    guardian_name = models.CharField(_("guardian's name"), max_length=50, blank=True)
+    guardian_id_number = models.CharField(_("guardian's ID number"), max_length=18, blank=True)
+    guardian_phone = models.CharField(_("guardian's mobile number"), max_length=11, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("visit person")
+        verbose_name_plural = _("visit persons")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "id_number"], name="visit_person_unique_id_per_account"),
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(relationship="self"), name="visit_person_one_self_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SmsCode(models.Model):
+    """A one-time sign-in code. Only its keyed hash is stored."""
+
+    phone = models.CharField(max_length=11, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "created_at"], name="smscode_phone_recent_idx")]
+
+
+class SignInThrottle(models.Model):
+    """Wrong-code counter and lock for one phone number. Counted with F() so racing guesses all count."""
+
+    phone = models.CharField(max_length=11, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+
+class ApiToken(PublicIdModel):
+    """A Bearer token for the mobile apps. Only the SHA-256 of the secret is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,56 @@
+"""Account reads. Reads of a visit person's data are recorded in the audit trail here."""
+
+from __future__ import annotations
+
+import hashlib
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from ihospital.accounts.models import ApiToken, User, VisitPerson
+from ihospital.audit.services import Actor, record
+from ihospital.core.errors import CoreError, DomainError
+from ihospital.core.time import now
+
+
+def visit_person_list(*, account: User, actor: Actor) -> list[VisitPerson]:
+    persons = list(VisitPerson.objects.filter(account=account))
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="visit_person.list",
+            target_type="user",
+            target_id=str(account.public_id),
+            details={"visit_persons": [str(p.public_id) for p in persons]},
+        )
+    return persons
+
+
+def access_visit_person(*, user: User, public_id: UUID | str, actor: Actor) -> VisitPerson:
+    """Fetch a visit person the user manages. Someone else's (or a malformed id) is not found."""
+    try:
+        person = VisitPerson.objects.get(public_id=public_id, account=user)
+    except (VisitPerson.DoesNotExist, ValueError, TypeError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+    with transaction.atomic():
+        record(actor=actor, action="visit_person.read", target_type="visit_person", target_id=str(person.public_id))
+    return person
+
+
+def user_for_api_token(secret: str) -> User | None:
+    """The active user behind a Bearer token, or None if unknown, expired or revoked."""
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=digest, revoked_at__isnull=True, expires_at__gt=now(), user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    token.user.api_token = token  # type: ignore[attr-defined]  # lets sign-out revoke this very token
+    return token.user
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)

@@ -1,0 +1,449 @@
+"""Account writes: SMS sign-in, staff sign-in, API tokens, visit persons.
+
+Every refusal raises ``DomainError`` with an ``AccountError``/``VisitPersonError`` code and is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from ihospital.accounts import idcard
+from ihospital.accounts.errors import AccountError, VisitPersonError
+from ihospital.accounts.models import (
+    ADMIN_ROLES,
+    STAFF_ROLES,
+    ApiToken,
+    Role,
+    SignInThrottle,
+    SmsCode,
+    User,
+    VisitPerson,
+)
+from ihospital.accounts.phone import mask_phone, normalize_phone
+from ihospital.audit.services import Actor, record
+from ihospital.core import outbox
+from ihospital.core.errors import DomainError, FieldErrors
+from ihospital.core.time import now
+
+
+def _code_hash(phone: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _phone_or_refuse(raw: str, actor: Actor, action: str) -> str:
+    phone = normalize_phone(raw)
+    if phone is None:
+        _refuse(actor, action, AccountError.PHONE_INVALID, fields={"phone": AccountError.PHONE_INVALID.message})
+    return phone  # type: ignore[return-value]
+
+
+def _refuse(actor: Actor, action: str, error, *, target_id: str = "", fields=None, **params) -> None:
+    """Audit a refusal in its own committed transaction, then raise it."""
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action=f"{action}.refused",
+            target_type="phone" if target_id else "",
+            target_id=target_id,
+            details={"code": error.code},
+        )
+    raise DomainError(error, fields=fields, **params)
+
+
+def _lock_remaining(phone: str) -> int:
+    locked_until = SignInThrottle.objects.filter(phone=phone).values_list("locked_until", flat=True).first()
+    if locked_until and locked_until > now():
+        return max(1, int((locked_until - now()).total_seconds() // 60) + 1)
+    return 0
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    masked_phone: str
+    expires_in: int
+    resend_in: int
+
+
+def sms_code_send(*, phone: str, actor: Actor) -> CodeSent:
+    """Send a 6-digit sign-in code to ``phone`` through the SMS outbox.
+
+    Refuses: account.phone_invalid, account.sign_in_locked, account.sms_resend_too_soon (one code per
+    SMS_RESEND_INTERVAL_SECONDS), account.sms_hourly_limit (SMS_MAX_PER_HOUR). Side effects: an SmsCode
+    row (hash only), an ``sms.send`` outbox message, an audit entry.
+    """
+    action = "account.sms_code_send"
+    phone = _phone_or_refuse(phone, actor, action)
+    if minutes := _lock_remaining(phone):
+        _refuse(actor, action, AccountError.SIGN_IN_LOCKED, target_id=mask_phone(phone), minutes=minutes)
+    moment = now()
+    recent = list(
+        SmsCode.objects.filter(phone=phone, created_at__gte=moment - timedelta(hours=1))
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+    )
+    if recent:
+        wait = settings.SMS_RESEND_INTERVAL_SECONDS - int((moment - recent[0]).total_seconds())
+        if wait > 0:
+            _refuse(actor, action, AccountError.RESEND_TOO_SOON, target_id=mask_phone(phone), seconds=wait)
+    if len(recent) >= settings.SMS_MAX_PER_HOUR:
+        _refuse(actor, action, AccountError.RESEND_LIMIT, target_id=mask_phone(phone))
+
+    code = f"{secrets.randbelow(10**6):06d}"
+    ttl = settings.SMS_CODE_TTL_SECONDS
+    with transaction.atomic():
+        sms = SmsCode.objects.create(
+            phone=phone,
+            code_hash=_code_hash(phone, code),
+            created_at=moment,
+            expires_at=moment + timedelta(seconds=ttl),
+            ip=actor.ip,
+        )
+        text = _(
+            "[ihospital] Your sign-in code is %(code)s. It expires in %(minutes)d minutes. Never share it with anyone."
+        ) % {"code": code, "minutes": ttl // 60}
+        outbox.enqueue(topic="sms.send", payload={"phone": phone, "text": text}, idempotency_key=f"sms-code:{sms.pk}")
+        record(actor=actor, action=action, target_type="phone", target_id=mask_phone(phone))
+    return CodeSent(mask_phone(phone), ttl, settings.SMS_RESEND_INTERVAL_SECONDS)
+
+
+def patient_sign_in(*, phone: str, code: str, actor: Actor) -> User:
+    """Check a sign-in code and return the patient account for ``phone`` (created on first sign-in).
+
+    Refuses: account.phone_invalid, account.sms_code_format, account.sign_in_locked (after
+    SMS_CODE_MAX_WRONG wrong codes, for SMS_LOCK_SECONDS), account.sms_code_wrong,
+    account.sms_code_expired (none sent, expired or already used). A code is used at most once even
+    when two requests race with it.
+    """
+    action = "account.sign_in"
+    phone = _phone_or_refuse(phone, actor, action)
+    target = mask_phone(phone)
+    code = (code or "").strip()
+    if not (len(code) == 6 and code.isdigit()):
+        _refuse(
+            actor, action, AccountError.CODE_FORMAT, target_id=target, fields={"code": AccountError.CODE_FORMAT.message}
+        )
+    if minutes := _lock_remaining(phone):
+        _refuse(actor, action, AccountError.SIGN_IN_LOCKED, target_id=target, minutes=minutes)
+
+    moment = now()
+    latest = (
+        SmsCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=moment).order_by("-created_at").first()
+    )
+    if latest is None:
+        _refuse(actor, action, AccountError.CODE_EXPIRED, target_id=target)
+    if not hmac.compare_digest(latest.code_hash, _code_hash(phone, code)):
+        remaining = _count_wrong_code(phone)
+        if remaining == 0:
+            _refuse(
+                actor, action, AccountError.SIGN_IN_LOCKED, target_id=target, minutes=settings.SMS_LOCK_SECONDS // 60
+            )
+        _refuse(
+            actor,
+            action,
+            AccountError.CODE_WRONG,
+            target_id=target,
+            remaining=remaining,
+            fields={"code": AccountError.CODE_WRONG.message % {"remaining": remaining}},
+        )
+
+    with transaction.atomic():
+        if not SmsCode.objects.filter(pk=latest.pk, used_at__isnull=True).update(used_at=moment):
+            raise DomainError(AccountError.CODE_EXPIRED)  # a racing request used it first
+        SignInThrottle.objects.filter(phone=phone).update(failures=0, locked_until=None)
+        user = _patient_for_phone(phone)
+        if not user.is_active:
+            raise DomainError(AccountError.ACCOUNT_DISABLED)
+        User.objects.filter(pk=user.pk).update(last_login=moment)
+        record(
+            actor=Actor(
+                public_id=str(user.public_id),
+                name=user.username,
+                role=user.role,
+                ip=actor.ip,
+                user_agent=actor.user_agent,
+            ),
+            action=action,
+            target_type="user",
+            target_id=str(user.public_id),
+        )
+    return user
+
+
+def _count_wrong_code(phone: str) -> int:
+    """Count one wrong guess; lock the number once the limit is reached. Returns tries left."""
+    with transaction.atomic():
+        throttle, _created = SignInThrottle.objects.get_or_create(phone=phone)
+        SignInThrottle.objects.filter(pk=throttle.pk).update(failures=F("failures") + 1)
+        failures = SignInThrottle.objects.values_list("failures", flat=True).get(pk=throttle.pk)
+        if failures >= settings.SMS_CODE_MAX_WRONG:
+            SignInThrottle.objects.filter(pk=throttle.pk).update(
+                failures=0, locked_until=now() + timedelta(seconds=settings.SMS_LOCK_SECONDS)
+            )
+            return 0
+    return settings.SMS_CODE_MAX_WRONG - failures
+
+
+def _patient_for_phone(phone: str) -> User:
+    try:
+        with transaction.atomic():
+            user, _created = User.objects.get_or_create(
+                phone=phone, defaults={"username": f"p{phone}", "role": Role.PATIENT}
+            )
+    except IntegrityError:  # two first sign-ins raced; the other one created it
+        user = User.objects.get(phone=phone)
+    if user.role != Role.PATIENT:
+        raise DomainError(AccountError.ACCOUNT_DISABLED)
+    return user
+
+
+def staff_sign_in(*, request, username: str, password: str, actor: Actor, roles: Iterable[str] = STAFF_ROLES) -> User:
+    """Check a staff member's user name and password (django-axes counts failures and locks).
+
+    Refuses: account.credentials_wrong (also for a valid account whose role is not in ``roles``, so
+    the answer does not reveal which accounts exist), account.staff_locked.
+    """
+    action = "account.staff_sign_in"
+    credentials = {"username": username}
+    if AxesProxyHandler.is_locked(request, credentials):
+        _refuse(actor, action, AccountError.STAFF_LOCKED)
+    user = authenticate(request, username=username, password=password)
+    if user is None or user.role not in roles:
+        if AxesProxyHandler.is_locked(request, credentials):  # this failure was the one too many
+            _refuse(actor, action, AccountError.STAFF_LOCKED)
+        _refuse(actor, action, AccountError.CREDENTIALS_WRONG)
+    with transaction.atomic():
+        record(actor=Actor.of(user, request), action=action, target_type="user", target_id=str(user.public_id))
+    return user
+
+
+def api_token_issue(*, user: User, actor: Actor) -> tuple[str, ApiToken]:
+    """Create a Bearer token; the secret is returned once and only its hash is kept."""
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            key_hash=hashlib.sha256(secret.encode()).hexdigest(),
+            prefix=secret[:8],
+            expires_at=now() + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
+        )
+        record(actor=actor, action="account.api_token_issue", target_type="api_token", target_id=str(token.public_id))
+    return secret, token
+
+
+def api_token_revoke(*, token: ApiToken, actor: Actor) -> None:
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now())
+        record(actor=actor, action="account.api_token_revoke", target_type="api_token", target_id=str(token.public_id))
+
+
+# --- Visit persons ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitPersonInput:
+    relationship: str
+    name: str
+    id_number: str
+    phone: str
+    allergies: str = ""
+    chronic_conditions: str = ""
+    guardian_name: str = ""
+    guardian_id_number: str = ""
+    guardian_phone: str = ""
+
+
+GUARDIAN_AGE_LIMIT = 6
+EDITABLE_FIELDS = ("phone", "allergies", "chronic_conditions", "guardian_name", "guardian_id_number", "guardian_phone")
+
+
+def _check_details(data: dict[str, str], *, birth_date: date, problems: FieldErrors) -> dict[str, str]:
+    """Validate the fields common to create and update; return them normalised."""
+    clean: dict[str, str] = {}
+    if "phone" in data:
+        phone = normalize_phone(data["phone"])
+        if phone is None:
+            problems.add("phone", AccountError.PHONE_INVALID.message)
+        clean["phone"] = phone or ""
+    for name in ("allergies", "chronic_conditions"):
+        if name in data:
+            clean[name] = (data[name] or "").strip()
+            if len(clean[name]) > 500:
+                problems.add(name, _("At most 500 characters."))
+    for name in ("guardian_name",):
+        if name in data:
+            clean[name] = (data[name] or "").strip()[:50]
+    if data.get("guardian_id_number"):
+        try:
+            clean["guardian_id_number"] = idcard.parse(data["guardian_id_number"]).number
+        except idcard.InvalidIdNumber:
+            problems.add("guardian_id_number", VisitPersonError.ID_NUMBER_INVALID.message)
+    elif "guardian_id_number" in data:
+        clean["guardian_id_number"] = ""
+    if data.get("guardian_phone"):
+        guardian_phone = normalize_phone(data["guardian_phone"])
+        if guardian_phone is None:
+            problems.add("guardian_phone", AccountError.PHONE_INVALID.message)
+        clean["guardian_phone"] = guardian_phone or ""
+    return clean
+
+
+def _require_guardian(birth_date: date, values: dict[str, str], problems: FieldErrors) -> None:
+    if idcard.age_on(birth_date, date.today()) < GUARDIAN_AGE_LIMIT:
+        if not values.get("guardian_name"):
+            problems.add("guardian_name", VisitPersonError.GUARDIAN_REQUIRED.message)
+        if not values.get("guardian_id_number") and "guardian_id_number" not in problems.errors:
+            problems.add("guardian_id_number", VisitPersonError.GUARDIAN_REQUIRED.message)
+
+
+def visit_person_create(*, account: User, data: VisitPersonInput, actor: Actor) -> VisitPerson:
+    """Register a real-name visit person on ``account``.
+
+    Preconditions: ``account`` is a patient. Refuses (nothing written): visit_person.invalid (with
+    per-field messages, including an ID number failing GB 11643 and a missing guardian for a child
+    under 6), visit_person.duplicate, visit_person.limit_reached, visit_person.self_exists.
+    Side effects: an audit entry.
+    """
+    problems = FieldErrors()
+    name = (data.name or "").strip()
+    if not 1 <= len(name) <= 50:
+        problems.add("name", _("Enter the name as on the ID card (1–50 characters)."))
+    if data.relationship not in VisitPerson.Relationship.values:
+        problems.add("relationship", _("Choose a relationship."))
+    resident = None
+    try:
+        resident = idcard.parse(data.id_number)
+    except idcard.InvalidIdNumber:
+        problems.add("id_number", VisitPersonError.ID_NUMBER_INVALID.message)
+    details = _check_details(
+        {name: getattr(data, name) for name in EDITABLE_FIELDS},
+        birth_date=resident.birth_date if resident else date.today(),
+        problems=problems,
+    )
+    if resident:
+        _require_guardian(resident.birth_date, details, problems)
+    if problems.errors:
+        only_id = set(problems.errors) == {"id_number"}
+        _refuse(
+            actor,
+            "visit_person.create",
+            VisitPersonError.ID_NUMBER_INVALID if only_id else VisitPersonError.INVALID,
+            fields=problems.errors,
+        )
+    assert resident is not None
+
+    with transaction.atomic():
+        # Lock the account row so two concurrent adds can't both pass the limit check.
+        User.objects.select_for_update().get(pk=account.pk)
+        existing = VisitPerson.objects.filter(account=account)
+        if existing.filter(id_number=resident.number).exists():
+            raise DomainError(VisitPersonError.DUPLICATE, fields={"id_number": VisitPersonError.DUPLICATE.message})
+        if data.relationship == VisitPerson.Relationship.SELF and existing.filter(relationship="self").exists():
+            raise DomainError(
+                VisitPersonError.SELF_EXISTS, fields={"relationship": VisitPersonError.SELF_EXISTS.message}
+            )
+        limit = settings.VISIT_PERSONS_PER_ACCOUNT
+        if existing.count() >= limit:
+            raise DomainError(VisitPersonError.LIMIT_REACHED, limit=limit)
+        person = VisitPerson.objects.create(
+            account=account,
+            relationship=data.relationship,
+            name=name,
+            id_number=resident.number,
+            birth_date=resident.birth_date,
+            sex=resident.sex,
+            **details,
+        )
+        record(
+            actor=actor,
+            action="visit_person.create",
+            target_type="visit_person",
+            target_id=str(person.public_id),
+            details={"relationship": data.relationship},
+        )
+    return person
+
+
+def visit_person_update(*, person: VisitPerson, changes: dict[str, str], actor: Actor) -> VisitPerson:
+    """Update the contact and health details of a visit person. Name, ID number, birth date and sex are
+    fixed (real-name rule): changing them is refused with visit_person.invalid.
+
+    Refuses: visit_person.invalid (per field), visit_person.guardian_required for a child under 6.
+    """
+    problems = FieldErrors()
+    for fixed in ("name", "id_number", "relationship", "birth_date", "sex"):
+        if fixed in changes and str(changes[fixed]).strip() != str(getattr(person, fixed)):
+            problems.add(fixed, _("This cannot be changed. Add a new visit person instead."))
+    clean = _check_details(
+        {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}, birth_date=person.birth_date, problems=problems
+    )
+    merged = {name: getattr(person, name) for name in EDITABLE_FIELDS} | clean
+    _require_guardian(person.birth_date, merged, problems)
+    if problems.errors:
+        _refuse(actor, "visit_person.update", VisitPersonError.INVALID, fields=problems.errors)
+    changed = sorted(name for name, value in clean.items() if getattr(person, name) != value)
+    with transaction.atomic():
+        if changed:
+            VisitPerson.objects.filter(pk=person.pk).update(updated_at=now(), **{n: clean[n] for n in changed})
+        record(
+            actor=actor,
+            action="visit_person.update",
+            target_type="visit_person",
+            target_id=str(person.public_id),
+            details={"fields": changed},
+        )
+    person.refresh_from_db()
+    return person
+
+
+@dataclass(frozen=True)
+class StaffAccountInput:
+    username: str
+    role: str
+    full_name: str
+    password: str
+    title: str = ""
+    practice_certificate_no: str = ""
+
+
+def staff_account_create(*, data: StaffAccountInput, actor: Actor) -> User:
+    """Create a staff account (security administrator's task; also used by the demo loader).
+
+    The password must pass AUTH_PASSWORD_VALIDATORS. Back-office roles get Django admin access.
+    Refuses with ValidationError from the password validators.
+    """
+    from django.contrib.auth.password_validation import validate_password
+
+    if data.role not in STAFF_ROLES:
+        raise ValueError(f"not a staff role: {data.role}")
+    user = User(
+        username=data.username,
+        role=data.role,
+        full_name=data.full_name,
+        title=data.title,
+        practice_certificate_no=data.practice_certificate_no,
+        is_staff=data.role in ADMIN_ROLES,
+    )
+    validate_password(data.password, user)
+    user.set_password(data.password)
+    with transaction.atomic():
+        user.save()
+        record(
+            actor=actor,
+            action="account.staff_create",
+            target_type="user",
+            target_id=str(user.public_id),
+            details={"role": data.role},
+        )
+    return user

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from ihospital.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("p/sign-in/", views.patient_sign_in, name="patient_sign_in"),
+    path("p/", views.patient_home, name="patient_home"),
+    path("p/visit-persons/new/", views.visit_person_add, name="visit_person_add"),
+    path("p/visit-persons/<uuid:person_id>/", views.visit_person_edit, name="visit_person_edit"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("staff/sign-in/", views.staff_sign_in, name="staff_sign_in"),
+]

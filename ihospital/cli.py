@@ -1,0 +1,88 @@
+"""The ``ihospital`` command: ``demo``, ``serve``, ``worker`` and ``manage`` (Django's manage.py)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+
+
+def _django(argv: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["ihospital manage", *argv])
+
+
+def _start_worker() -> subprocess.Popen:
+    """The task worker in its own process (huey's consumer), so a crash in one never stops the other."""
+    return subprocess.Popen([sys.executable, "-m", "ihospital.cli", "worker"], env=os.environ.copy())
+
+
+def _serve(host: str, port: int, *, with_worker: bool, workers: int = 1) -> None:
+    import uvicorn
+
+    worker = _start_worker() if with_worker else None
+    try:
+        uvicorn.run(
+            "config.asgi:application",
+            host=host,
+            port=port,
+            workers=workers,
+            lifespan="off",
+            log_level=os.environ.get("LOG_LEVEL", "info").lower(),
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+
+def demo(args: argparse.Namespace) -> None:
+    # The demo is a developer's machine: debug pages, the SMS inbox page, plain HTTP on loopback.
+    os.environ.setdefault("DEBUG", "1")
+    _django(["migrate", "--no-input", "-v", "0"])
+    _django(["load_demo"])
+    print(f"\n  ihospital is starting at http://{args.host}:{args.port}/  (Ctrl+C stops it)\n", flush=True)
+    _serve(args.host, args.port, with_worker=True)
+
+
+def serve(args: argparse.Namespace) -> None:
+    _django(["check", "--deploy", "--fail-level", "ERROR"])
+    _django(["migrate", "--no-input", "-v", "0"])
+    _serve(args.host, args.port, with_worker=not args.no_worker, workers=args.workers)
+
+
+def worker(args: argparse.Namespace) -> None:
+    _django(["run_huey", "--flush-locks"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["manage"]:
+        _django(argv[1:])
+        return
+    parser = argparse.ArgumentParser(prog="ihospital", description="Internet hospital platform")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, handler, help_text in (
+        ("demo", demo, "migrate, load demo data, serve with the worker and print the logins"),
+        ("serve", serve, "check the configuration, migrate and serve (with a worker unless --no-worker)"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--host", default=os.environ.get("HOST", DEFAULT_HOST))
+        sub.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
+        sub.set_defaults(handler=handler)
+        if name == "serve":
+            sub.add_argument("--no-worker", action="store_true", help="workers run elsewhere (RedisHuey)")
+            sub.add_argument("--workers", type=int, default=1, help="uvicorn processes")
+    commands.add_parser("worker", help="run the background task worker").set_defaults(handler=worker)
+    commands.add_parser("manage", help="Django's manage.py (e.g. ihospital manage audit_verify)")
+    args = parser.parse_args(argv)
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from ihospital.core import outbox
+from ihospital.core.admin_roles import RoleAdmin
+from ihospital.core.models import OutboxMessage
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(RoleAdmin):
+    can_add = False
+    list_display = ("created_at", "topic", "status", "attempts", "next_attempt_at", "short_error")
+    list_filter = ("status", "topic")
+    search_fields = ("idempotency_key", "public_id")
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    actions = ["replay_dead"]
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj: OutboxMessage) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description=_("Replay the selected dead messages"))
+    def replay_dead(self, request, queryset):
+        revived = outbox.replay(message_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            ngettext("%d message put back in the queue.", "%d messages put back in the queue.", revived) % revived,
+            messages.SUCCESS,
+        )

@@ -1,0 +1,45 @@
+"""Refuse to start a production (DEBUG off) process on an unsafe configuration."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+# Secrets that have been published (docs, examples, Django's startproject) are as bad as none.
+KNOWN_DEFAULT_SECRETS = {"", "change-me", "changeme", "secret", "django-insecure", "dev"}
+
+
+@register(Tags.security, deploy=True)
+def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
+    if settings.DEBUG:
+        return []
+    errors: list[Error] = []
+    key = settings.SECRET_KEY or ""
+    if key in KNOWN_DEFAULT_SECRETS or key.startswith("django-insecure") or len(key) < 32:
+        errors.append(
+            Error(
+                "SECRET_KEY is a default or too short.",
+                hint="Set SECRET_KEY (≥ 32 random characters).",
+                id="ihospital.E001",
+            )
+        )
+    if "*" in settings.ALLOWED_HOSTS:
+        errors.append(Error("ALLOWED_HOSTS must name the hospital's host names, not '*'.", id="ihospital.E002"))
+    https_missing = [
+        name
+        for name, ok in (
+            ("SESSION_COOKIE_SECURE", settings.SESSION_COOKIE_SECURE),
+            ("CSRF_COOKIE_SECURE", settings.CSRF_COOKIE_SECURE),
+            ("SECURE_HSTS_SECONDS", settings.SECURE_HSTS_SECONDS > 0),
+        )
+        if not ok
+    ]
+    if https_missing:
+        errors.append(
+            Error(
+                f"HTTPS settings missing: {', '.join(https_missing)}.",
+                hint="Serve over HTTPS and set them (see .env.example).",
+                id="ihospital.E003",
+            )
+        )
+    return errors

@@ -1,0 +1,93 @@
+"""Load the demo hospital, idempotently: running it twice changes nothing the second time."""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from ihospital.accounts import services as accounts
+from ihospital.accounts.models import User, VisitPerson
+from ihospital.audit.services import Actor
+from ihospital.scheduling.models import Department, DoctorProfile
+from ihospital.web import demo_data as demo
+
+LOADER = Actor.system("demo loader")
+
+
+class Command(BaseCommand):
+    help = "Create the demo departments, staff and patients (idempotent) and print the logins."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            departments = self._departments()
+            self._doctors(departments)
+            self._other_staff()
+            self._patients()
+        self._print_logins()
+
+    def _departments(self) -> dict[str, Department]:
+        result = {}
+        for order, (code, zh, en, description) in enumerate(demo.DEPARTMENTS):
+            result[code], _ = Department.objects.get_or_create(
+                code=code, defaults={"name_zh": zh, "name_en": en, "description": description, "sort_order": order}
+            )
+        for child, parent in demo.PARENTS.items():
+            Department.objects.filter(code=child, parent__isnull=True).update(parent=result[parent])
+        return result
+
+    def _staff(self, username, name, role, title, certificate="") -> User:
+        existing = User.objects.filter(username=username).first()
+        if existing:
+            return existing
+        return accounts.staff_account_create(
+            data=accounts.StaffAccountInput(
+                username=username,
+                role=role,
+                full_name=name,
+                title=title,
+                password=demo.DEMO_STAFF_PASSWORD,
+                practice_certificate_no=certificate,
+            ),
+            actor=LOADER,
+        )
+
+    def _doctors(self, departments) -> None:
+        for index, (username, name, title, codes, specialties) in enumerate(demo.DOCTORS, start=1):
+            user = self._staff(username, name, "doctor", title, demo.certificate_no(index))
+            profile, created = DoctorProfile.objects.get_or_create(user=user, defaults={"specialties": specialties})
+            if created:
+                profile.departments.set([departments[code] for code in codes])
+
+    def _other_staff(self) -> None:
+        for index, (username, name, role, title) in enumerate(demo.OTHER_STAFF, start=100):
+            certificate = demo.certificate_no(index) if role in ("pharmacist", "nurse") else ""
+            self._staff(username, name, role, title, certificate)
+
+    def _patients(self) -> None:
+        for username, phone in demo.PATIENTS:
+            user, _ = User.objects.get_or_create(phone=phone, defaults={"username": username, "role": "patient"})
+            if username == "alice":
+                for person in demo.alice_visit_persons(date.today()):
+                    if not VisitPerson.objects.filter(account=user, id_number=person["id_number"]).exists():
+                        accounts.visit_person_create(
+                            account=user, data=accounts.VisitPersonInput(**person), actor=LOADER
+                        )
+
+    def _print_logins(self) -> None:
+        out = self.stdout.write
+        out(
+            self.style.SUCCESS(
+                f"Demo hospital ready: {Department.objects.count()} departments, "
+                f"{User.objects.filter(role='doctor').count()} doctors."
+            )
+        )
+        out("\nPatients — http://127.0.0.1:8000/p/sign-in/ ; the code appears at /dev/sms/ and in this console:")
+        for username, phone in demo.PATIENTS:
+            out(f"  {username:<10} {phone}")
+        out(f"\nStaff — http://127.0.0.1:8000/staff/sign-in/ ; password for all: {demo.DEMO_STAFF_PASSWORD}")
+        for username, name, role in [("dr_bob", "王建国", "doctor"), ("dr_erin", "李晓梅", "doctor")] + [
+            (u, n, r) for u, n, r, _ in demo.OTHER_STAFF
+        ]:
+            out(f"  {username:<10} {role:<15} {name}")
+        out("  (18 more doctors: dr_zhang_wei, dr_liu_yang, … — see the back office)")
+        out("\nAPI docs: /api/patient/v1/docs  /api/staff/v1/docs    Back office: /admin/\n")
