@@ -27,3 +27,22 @@ def fresh_cache():
 @pytest.fixture(autouse=True)
 def _isolated_var_dir(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def admin_client_for(db, client):
+    """A Django test client signed in as a back-office user of ``role``."""
+    from ihospital.core.testing.personas import make_user
+
+    def sign_in(role: str):
+        user = make_user(f"bo_{role}", role)
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness protects real passwords; tests only need the behaviour."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

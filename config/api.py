@@ -72,7 +72,6 @@ patient_api = build_api(
     title="ihospital patient API",
     description="For the patient app: sign in with an SMS code, manage visit persons (就诊人).",
 )
-patient_api.add_router("/", accounts_api.patient_auth)
 patient_api.add_router("/", accounts_api.patient_router)
 
 staff_api = build_api(
@@ -80,5 +79,4 @@ staff_api = build_api(
     title="ihospital staff API",
     description="For doctors, pharmacists and nurses.",
 )
-staff_api.add_router("/", accounts_api.staff_auth)
 staff_api.add_router("/", accounts_api.staff_router)

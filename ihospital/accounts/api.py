@@ -26,17 +26,17 @@ PATIENT = audience(Role.PATIENT)
 STAFF = audience(*CLINICAL_ROLES)
 
 # --- patient API ------------------------------------------------------------------------------------
-patient_auth = Router(tags=["sign-in"])
+# One router per audience: operations on the same path must share a router, or the first one shadows the rest.
 patient_router = Router(tags=["account"], auth=PATIENT)
 
 
-@patient_auth.post("/auth/sms-code", response={202: SmsCodeSent}, auth=None)
+@patient_router.post("/auth/sms-code", response={202: SmsCodeSent}, auth=None)
 def send_sms_code(request, body: SmsCodeRequest):
     """Send a 6-digit sign-in code by SMS. Public."""
     return 202, services.sms_code_send(phone=body.phone, actor=Actor.of(None, request))
 
 
-@patient_auth.post("/auth/token", response={201: TokenOut}, auth=None)
+@patient_router.post("/auth/token", response={201: TokenOut}, auth=None)
 def patient_token(request, body: PatientTokenRequest):
     """Exchange a phone number and its SMS code for a Bearer token. Public."""
     user = services.patient_sign_in(phone=body.phone, code=body.code, actor=Actor.of(None, request))
@@ -82,11 +82,10 @@ def update_visit_person(request, person_id: UUID, body: VisitPersonPatch):
 
 
 # --- staff API --------------------------------------------------------------------------------------
-staff_auth = Router(tags=["sign-in"])
 staff_router = Router(tags=["account"], auth=STAFF)
 
 
-@staff_auth.post("/auth/token", response={201: TokenOut}, auth=None)
+@staff_router.post("/auth/token", response={201: TokenOut}, auth=None)
 def staff_token(request, body: StaffTokenRequest):
     """Exchange a staff user name and password for a Bearer token. Public; locked after 5 failures."""
     user = services.staff_sign_in(

@@ -39,7 +39,7 @@ class VisitPersonForm(forms.Form):
     chronic_conditions = forms.CharField(
         label=_("Chronic conditions"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
-    guardian_name = forms.CharField(label=_("Guardian's name (child under 6)"), required=False, max_length=50)
+    guardian_name = forms.CharField(label=_("Guardian's name"), required=False, max_length=50)
     guardian_id_number = forms.CharField(label=_("Guardian's ID number"), required=False, max_length=20)
     guardian_phone = forms.CharField(label=_("Guardian's mobile number"), required=False, max_length=20)
 
@@ -60,5 +60,5 @@ def attach_error(form: forms.Form, error: DomainError) -> None:
         if name in form.fields:
             form.add_error(name, message)
             placed = True
-    if not placed or error.code not in ("visit_person.invalid",):
+    if not placed:
         form.add_error(None, error.message)

@@ -18,8 +18,14 @@ PASSWORD = "Persona-Pass-2026"
 
 def make_user(username: str, role: str, *, phone: str | None = None, **extra):
     user_model = get_user_model()
-    user = user_model(username=username, role=role, phone=phone, full_name=extra.pop("full_name", username),
-                      is_staff=role in {"hospital_admin", "security_admin", "auditor"}, **extra)
+    user = user_model(
+        username=username,
+        role=role,
+        phone=phone,
+        full_name=extra.pop("full_name", username),
+        is_staff=role in {"hospital_admin", "security_admin", "auditor"},
+        **extra,
+    )
     user.set_password(PASSWORD)
     user.save()
     return user
