@@ -1,0 +1,69 @@
+"""The patient web app over HTTP (the browser test drives the same pages in Chromium)."""
+
+import re
+
+from django.test import Client
+
+from ihospital.accounts.models import VisitPerson
+from ihospital.integrations.models import SandboxSms
+
+ID = "11010519491231002X"
+
+
+def test_patient_signs_in_on_the_web_with_an_sms_code(db, django_capture_on_commit_callbacks):
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post("/p/sign-in/", {"phone": "13800000007", "step": "send"})
+    assert 'data-testid="code-sent"' in sent.content.decode()
+    code = re.search(r"\b(\d{6})\b", SandboxSms.objects.get().text).group(1)
+    signed_in = client.post("/p/sign-in/", {"phone": "13800000007", "code": code, "step": "verify"})
+    assert signed_in.status_code == 302 and signed_in.url == "/p/"
+    assert client.get("/p/").status_code == 200
+
+
+def test_wrong_code_shows_a_message_on_the_page(db, django_capture_on_commit_callbacks):
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/p/sign-in/", {"phone": "13800000007", "step": "send"})
+    page = client.post("/p/sign-in/", {"phone": "13800000007", "code": "abc", "step": "verify"}).content.decode()
+    assert 'data-testid="error-code"' in page
+
+
+def test_add_and_edit_a_visit_person_on_the_web(alice):
+    client = Client()
+    client.force_login(alice)
+    invalid = client.post(
+        "/p/visit-persons/new/",
+        {"relationship": "self", "name": "艾丽斯", "id_number": ID[:-1] + "1", "phone": "13800000001"},
+    )
+    assert 'data-testid="error-id_number"' in invalid.content.decode()
+    assert not VisitPerson.objects.exists()
+    client.post(
+        "/p/visit-persons/new/", {"relationship": "self", "name": "艾丽斯", "id_number": ID, "phone": "13800000001"}
+    )
+    person = VisitPerson.objects.get()
+    edit = client.post(f"/p/visit-persons/{person.public_id}/", {"phone": "13800000001", "allergies": "花粉"})
+    assert edit.status_code == 302
+    person.refresh_from_db()
+    assert person.allergies == "花粉"
+
+
+def test_someone_elses_visit_person_page_is_not_found(alice, mallory):
+    client = Client()
+    client.force_login(alice)
+    client.post(
+        "/p/visit-persons/new/", {"relationship": "self", "name": "艾丽斯", "id_number": ID, "phone": "13800000001"}
+    )
+    person = VisitPerson.objects.get()
+    intruder = Client()
+    intruder.force_login(mallory)
+    assert intruder.get(f"/p/visit-persons/{person.public_id}/").status_code == 404
+    assert intruder.post(f"/p/visit-persons/{person.public_id}/", {"phone": "13900000000"}).status_code == 404
+    person.refresh_from_db()
+    assert person.phone == "13800000001"
+
+
+def test_staff_cannot_use_patient_pages(dr_bob):
+    client = Client()
+    client.force_login(dr_bob)
+    assert client.get("/p/").status_code == 302
