@@ -30,7 +30,7 @@ PUBLIC = {
 
 def discover() -> list[tuple[str, str, str, bool]]:
     routes = []
-    for audience, (prefix, api) in APIS.items():
+    for audience, (_prefix, api) in APIS.items():
         schema = api.get_openapi_schema(path_prefix="")
         for path, operations in schema["paths"].items():
             for method, operation in operations.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from ninja import Router
+from ninja import Router, Status
 
 from ihospital.accounts import selectors, services
 from ihospital.accounts.api_auth import audience
@@ -33,7 +33,7 @@ patient_router = Router(tags=["account"], auth=PATIENT)
 @patient_router.post("/auth/sms-code", response={202: SmsCodeSent}, auth=None)
 def send_sms_code(request, body: SmsCodeRequest):
     """Send a 6-digit sign-in code by SMS. Public."""
-    return 202, services.sms_code_send(phone=body.phone, actor=Actor.of(None, request))
+    return Status(202, services.sms_code_send(phone=body.phone, actor=Actor.of(None, request)))
 
 
 @patient_router.post("/auth/token", response={201: TokenOut}, auth=None)
@@ -41,14 +41,14 @@ def patient_token(request, body: PatientTokenRequest):
     """Exchange a phone number and its SMS code for a Bearer token. Public."""
     user = services.patient_sign_in(phone=body.phone, code=body.code, actor=Actor.of(None, request))
     secret, token = services.api_token_issue(user=user, actor=Actor.of(user, request))
-    return 201, {"token": secret, "expires_at": token.expires_at}
+    return Status(201, {"token": secret, "expires_at": token.expires_at})
 
 
 @patient_router.delete("/auth/token", response={204: None})
 def patient_sign_out(request):
     """Revoke the Bearer token used for this request."""
     _revoke_current_token(request)
-    return 204, None
+    return Status(204, None)
 
 
 @patient_router.get("/me", response=MeOut)
@@ -66,7 +66,7 @@ def create_visit_person(request, body: VisitPersonIn):
     person = services.visit_person_create(
         account=request.auth, data=services.VisitPersonInput(**body.dict()), actor=Actor.of(request.auth, request)
     )
-    return 201, person
+    return Status(201, person)
 
 
 @patient_router.get("/visit-persons/{person_id}", response=VisitPersonOut)
@@ -96,13 +96,13 @@ def staff_token(request, body: StaffTokenRequest):
         roles=CLINICAL_ROLES,
     )
     secret, token = services.api_token_issue(user=user, actor=Actor.of(user, request))
-    return 201, {"token": secret, "expires_at": token.expires_at}
+    return Status(201, {"token": secret, "expires_at": token.expires_at})
 
 
 @staff_router.delete("/auth/token", response={204: None})
 def staff_sign_out(request):
     _revoke_current_token(request)
-    return 204, None
+    return Status(204, None)
 
 
 @staff_router.get("/me", response=MeOut)

@@ -106,6 +106,9 @@ class SmsCode(models.Model):
     class Meta:
         indexes = [models.Index(fields=["phone", "created_at"], name="smscode_phone_recent_idx")]
 
+    def __str__(self) -> str:
+        return f"code for {self.phone[:3]}****{self.phone[-4:]} at {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class SignInThrottle(models.Model):
     """Wrong-code counter and lock for one phone number. Counted with F() so racing guesses all count."""
@@ -113,6 +116,9 @@ class SignInThrottle(models.Model):
     phone = models.CharField(max_length=11, unique=True)
     failures = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]}: {self.failures} failures"
 
 
 class ApiToken(PublicIdModel):

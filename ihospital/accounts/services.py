@@ -268,34 +268,49 @@ GUARDIAN_AGE_LIMIT = 6
 EDITABLE_FIELDS = ("phone", "allergies", "chronic_conditions", "guardian_name", "guardian_id_number", "guardian_phone")
 
 
-def _check_details(data: dict[str, str], *, birth_date: date, problems: FieldErrors) -> dict[str, str]:
-    """Validate the fields common to create and update; return them normalised."""
+def _clean_phone(raw: str) -> tuple[str, object]:
+    phone = normalize_phone(raw)
+    return (phone or "", None if phone else AccountError.PHONE_INVALID.message)
+
+
+def _clean_id_number(raw: str) -> tuple[str, object]:
+    try:
+        return idcard.parse(raw).number, None
+    except idcard.InvalidIdNumber:
+        return "", VisitPersonError.ID_NUMBER_INVALID.message
+
+
+def _clean_text(limit: int):
+    def clean(raw: str) -> tuple[str, object]:
+        text = raw.strip()
+        return text, _("At most %(limit)d characters.") % {"limit": limit} if len(text) > limit else None
+
+    return clean
+
+
+# Field → (cleaner, may be left empty). Shared by create and update.
+DETAIL_CLEANERS = {
+    "phone": (_clean_phone, False),
+    "allergies": (_clean_text(500), True),
+    "chronic_conditions": (_clean_text(500), True),
+    "guardian_name": (_clean_text(50), True),
+    "guardian_id_number": (_clean_id_number, True),
+    "guardian_phone": (_clean_phone, True),
+}
+
+
+def _check_details(data: dict[str, str], *, problems: FieldErrors) -> dict[str, str]:
+    """Validate the contact and health fields present in ``data``; return them normalised."""
     clean: dict[str, str] = {}
-    if "phone" in data:
-        phone = normalize_phone(data["phone"])
-        if phone is None:
-            problems.add("phone", AccountError.PHONE_INVALID.message)
-        clean["phone"] = phone or ""
-    for name in ("allergies", "chronic_conditions"):
-        if name in data:
-            clean[name] = (data[name] or "").strip()
-            if len(clean[name]) > 500:
-                problems.add(name, _("At most 500 characters."))
-    for name in ("guardian_name",):
-        if name in data:
-            clean[name] = (data[name] or "").strip()[:50]
-    if data.get("guardian_id_number"):
-        try:
-            clean["guardian_id_number"] = idcard.parse(data["guardian_id_number"]).number
-        except idcard.InvalidIdNumber:
-            problems.add("guardian_id_number", VisitPersonError.ID_NUMBER_INVALID.message)
-    elif "guardian_id_number" in data:
-        clean["guardian_id_number"] = ""
-    if data.get("guardian_phone"):
-        guardian_phone = normalize_phone(data["guardian_phone"])
-        if guardian_phone is None:
-            problems.add("guardian_phone", AccountError.PHONE_INVALID.message)
-        clean["guardian_phone"] = guardian_phone or ""
+    for name, raw in data.items():
+        cleaner, optional = DETAIL_CLEANERS[name]
+        raw = (raw or "").strip()
+        if optional and not raw:
+            clean[name] = ""
+            continue
+        clean[name], problem = cleaner(raw)
+        if problem:
+            problems.add(name, problem)
     return clean
 
 
@@ -326,11 +341,7 @@ def visit_person_create(*, account: User, data: VisitPersonInput, actor: Actor) 
         resident = idcard.parse(data.id_number)
     except idcard.InvalidIdNumber:
         problems.add("id_number", VisitPersonError.ID_NUMBER_INVALID.message)
-    details = _check_details(
-        {name: getattr(data, name) for name in EDITABLE_FIELDS},
-        birth_date=resident.birth_date if resident else date.today(),
-        problems=problems,
-    )
+    details = _check_details({name: getattr(data, name) for name in EDITABLE_FIELDS}, problems=problems)
     if resident:
         _require_guardian(resident.birth_date, details, problems)
     if problems.errors:
@@ -385,9 +396,7 @@ def visit_person_update(*, person: VisitPerson, changes: dict[str, str], actor: 
     for fixed in ("name", "id_number", "relationship", "birth_date", "sex"):
         if fixed in changes and str(changes[fixed]).strip() != str(getattr(person, fixed)):
             problems.add(fixed, _("This cannot be changed. Add a new visit person instead."))
-    clean = _check_details(
-        {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}, birth_date=person.birth_date, problems=problems
-    )
+    clean = _check_details({k: v for k, v in changes.items() if k in EDITABLE_FIELDS}, problems=problems)
     merged = {name: getattr(person, name) for name in EDITABLE_FIELDS} | clean
     _require_guardian(person.birth_date, merged, problems)
     if problems.errors:

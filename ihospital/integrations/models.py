@@ -12,3 +12,6 @@ class SandboxSms(models.Model):
 
     class Meta:
         ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"SMS to {self.phone} at {self.sent_at:%Y-%m-%d %H:%M:%S}"

@@ -74,7 +74,8 @@ def test_an_inserted_entry_is_reported_even_with_a_plausible_hash(trail):
     forged_hash = hashlib.sha256((last.hash + str(values)).encode()).hexdigest()
     _sql(
         "INSERT INTO {t} (seq, created_at, actor_id, actor_name, actor_role, action, target_type, target_id, ip, "
-        "user_agent, details, prev_hash, hash) VALUES (6, %s, '', 'x', 'doctor', 'forged', '', '', NULL, '', '{}', %s, %s)",
+        "user_agent, details, prev_hash, hash) "
+        "VALUES (6, %s, '', 'x', 'doctor', 'forged', '', '', NULL, '', '{}', %s, %s)",
         [last.created_at, last.hash, forged_hash],
     )
     with pytest.raises(CommandError, match=r"#6: inserted"):
