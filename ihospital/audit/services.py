@@ -52,7 +52,10 @@ def record(
 ) -> AuditEvent:
     """Append one entry. Serialised by a row lock on the chain head (held until the caller commits), so
     entries are chained in commit order; if the caller rolls back, its entry disappears with it."""
-    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # a flushed database (tests); the migration creates it for real installs
+        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
     moment = now()
     values = {
         "seq": head.last_seq + 1,
