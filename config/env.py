@@ -14,7 +14,8 @@ def env(name: str, default: str = "") -> str:
     file_path = os.environ.get(f"{name}_FILE")
     if file_path:
         return Path(file_path).read_text(encoding="utf-8").strip()
-    return os.environ.get(name, default)
+    # A variable set to nothing means "not set": `MEDIA_ROOT=` must not become the current directory.
+    return os.environ.get(name) or default
 
 
 def envbool(name: str, default: bool) -> bool:

@@ -31,6 +31,7 @@ def _embedded_secret_key() -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+SECRET_KEY_FROM_ENV = bool(env("SECRET_KEY"))
 SECRET_KEY = env("SECRET_KEY") or _embedded_secret_key()
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -105,7 +106,7 @@ TEMPLATES = [
 # --- Data stores -----------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
 else:
     DATABASES = {
         "default": {
@@ -187,6 +188,7 @@ VISIT_PERSONS_PER_ACCOUNT = 5
 
 # Outside systems: a dotted path to the adapter; the sandbox is the default.
 SMS_BACKEND = env("SMS_BACKEND", "ihospital.integrations.sms.sandbox.SandboxSmsBackend")
+SMS_SANDBOX_LATENCY_SECONDS = float(env("SMS_SANDBOX_LATENCY_SECONDS", "0.05"))
 # The developer inbox shows sandbox SMS (sign-in codes) on a page; never enable it in production.
 DEV_INBOX_ENABLED = envbool("DEV_INBOX_ENABLED", DEBUG)
 
@@ -207,5 +209,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}, "huey": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "huey": {"level": "INFO", "propagate": False},
+    },
 }

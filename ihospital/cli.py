@@ -45,19 +45,20 @@ def demo(args: argparse.Namespace) -> None:
     # The demo is a developer's machine: debug pages, the SMS inbox page, plain HTTP on loopback.
     os.environ.setdefault("DEBUG", "1")
     _django(["migrate", "--no-input", "-v", "0"])
-    _django(["load_demo"])
+    _django(["load_demo", "--base-url", f"http://{args.host}:{args.port}"])
     print(f"\n  ihospital is starting at http://{args.host}:{args.port}/  (Ctrl+C stops it)\n", flush=True)
     _serve(args.host, args.port, with_worker=True)
 
 
 def serve(args: argparse.Namespace) -> None:
+    # No migrate here: several instances starting at once would race. Deployments run
+    # `ihospital manage migrate` once per release.
     _django(["check", "--deploy", "--fail-level", "ERROR"])
-    _django(["migrate", "--no-input", "-v", "0"])
     _serve(args.host, args.port, with_worker=not args.no_worker, workers=args.workers)
 
 
 def worker(args: argparse.Namespace) -> None:
-    _django(["run_huey", "--flush-locks"])
+    _django(["run_huey"])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,6 +21,14 @@ ADMIN_ROLES = {Role.HOSPITAL_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
 STAFF_ROLES = CLINICAL_ROLES | ADMIN_ROLES
 
 
+class HospitalUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """``manage createsuperuser`` makes the first security administrator, who then creates the other
+        back-office accounts (a superuser still sees only what the role allows: separation of duties)."""
+        extra_fields.setdefault("role", Role.SECURITY_ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(PublicIdModel, AbstractUser):
     """One account. Patients are identified by their mobile number; staff by a user name and carry a
     practice certificate number (执业证书编号) when they practise."""
@@ -31,7 +39,7 @@ class User(PublicIdModel, AbstractUser):
     title = models.CharField(_("professional title"), max_length=50, blank=True)
     practice_certificate_no = models.CharField(_("practice certificate number"), max_length=30, blank=True)
 
-    objects = UserManager()
+    objects = HospitalUserManager()
 
     class Meta:
         verbose_name = _("user")

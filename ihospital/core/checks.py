@@ -23,6 +23,16 @@ def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
                 id="ihospital.E001",
             )
         )
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and not getattr(
+        settings, "SECRET_KEY_FROM_ENV", True
+    ):
+        errors.append(
+            Error(
+                "SECRET_KEY was generated on this host, but the database is shared.",
+                hint="Every host must use the same SECRET_KEY (and AUDIT_CHAIN_KEY): set it.",
+                id="ihospital.E004",
+            )
+        )
     if "*" in settings.ALLOWED_HOSTS:
         errors.append(Error("ALLOWED_HOSTS must name the hospital's host names, not '*'.", id="ihospital.E002"))
     https_missing = [

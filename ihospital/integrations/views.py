@@ -1,4 +1,4 @@
-"""Developer inbox: what the SMS sandbox delivered (sign-in codes). Mounted only when DEV_INBOX_ENABLED."""
+"""Developer inbox: what the SMS sandbox delivered (sign-in codes). Answers 404 unless DEV_INBOX_ENABLED."""
 
 from django.conf import settings
 from django.http import Http404

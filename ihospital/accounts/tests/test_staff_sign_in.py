@@ -52,3 +52,10 @@ def test_patients_cannot_use_the_staff_sign_in(alice):
 def test_pages_require_signing_in(path, db):
     response = Client().get(path)
     assert response.status_code == 302 and "sign-in" in response.url
+
+
+def test_createsuperuser_makes_a_security_administrator(db):
+    from ihospital.accounts.models import User
+
+    user = User.objects.create_superuser("root", password="Root-Pass-2026-x")
+    assert (user.role, user.is_staff) == ("security_admin", True)

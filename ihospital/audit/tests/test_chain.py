@@ -105,3 +105,9 @@ def test_hash_depends_on_the_chain_key(trail, settings):
     original = entry_hash(event.prev_hash, row_values(event))
     settings.AUDIT_CHAIN_KEY = "another-key"
     assert entry_hash(event.prev_hash, row_values(event)) != original
+
+
+def test_cutting_off_the_newest_entries_is_reported(trail):
+    _sql("DELETE FROM {t} WHERE seq >= 4", [])
+    with pytest.raises(CommandError, match=r"#4: deleted"):
+        _verify()

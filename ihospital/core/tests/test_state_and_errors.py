@@ -65,6 +65,7 @@ def test_field_errors_keep_the_first_message_per_field():
 
 SAFE = {
     "DEBUG": False,
+    "DATABASE_URL": "",
     "SECRET_KEY": "k" * 50,
     "ALLOWED_HOSTS": ["hospital.example.cn"],
     "SESSION_COOKIE_SECURE": True,
@@ -115,3 +116,11 @@ def test_serve_refuses_to_start_on_unsafe_settings(tmp_path):
     )
     assert result.returncode != 0
     assert "ihospital.E002" in result.stderr and "ihospital.E003" in result.stderr
+
+
+def test_a_shared_database_needs_a_secret_key_set_for_every_host():
+    shared = "postgres://db.hospital.internal/ihospital"
+    with override_settings(**SAFE, DATABASE_URL=shared, SECRET_KEY_FROM_ENV=False):
+        assert [error.id for error in production_settings_check()] == ["ihospital.E004"]
+    with override_settings(**SAFE, DATABASE_URL=shared, SECRET_KEY_FROM_ENV=True):
+        assert production_settings_check() == []

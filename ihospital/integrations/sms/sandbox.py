@@ -37,7 +37,7 @@ def _injected_fault() -> SmsError | None:
 
 class SandboxSmsBackend:
     def send(self, message: SmsMessage) -> SmsReceipt:
-        time.sleep(getattr(settings, "SMS_SANDBOX_LATENCY_SECONDS", 0.0))
+        time.sleep(settings.SMS_SANDBOX_LATENCY_SECONDS)  # a real provider answers in 50–500 ms
         if fault := _injected_fault():
             raise fault
         if not VALID_NUMBER.match(message.phone):

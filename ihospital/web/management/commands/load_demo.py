@@ -17,7 +17,11 @@ LOADER = Actor.system("demo loader")
 class Command(BaseCommand):
     help = "Create the demo departments, staff and patients (idempotent) and print the logins."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the demo is served")
+
     def handle(self, *args, **options):
+        self.base_url = options["base_url"].rstrip("/")
         with transaction.atomic():
             departments = self._departments()
             self._doctors(departments)
@@ -81,10 +85,10 @@ class Command(BaseCommand):
                 f"{User.objects.filter(role='doctor').count()} doctors."
             )
         )
-        out("\nPatients — http://127.0.0.1:8000/p/sign-in/ ; the code appears at /dev/sms/ and in this console:")
+        out(f"\nPatients — {self.base_url}/p/sign-in/ ; codes at {self.base_url}/dev/sms/ and in the console:")
         for username, phone in demo.PATIENTS:
             out(f"  {username:<10} {phone}")
-        out(f"\nStaff — http://127.0.0.1:8000/staff/sign-in/ ; password for all: {demo.DEMO_STAFF_PASSWORD}")
+        out(f"\nStaff — {self.base_url}/staff/sign-in/ ; password for all: {demo.DEMO_STAFF_PASSWORD}")
         for username, name, role in [("dr_bob", "王建国", "doctor"), ("dr_erin", "李晓梅", "doctor")] + [
             (u, n, r) for u, n, r, _ in demo.OTHER_STAFF
         ]:
