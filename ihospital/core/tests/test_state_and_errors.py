@@ -120,7 +120,7 @@ def test_serve_refuses_to_start_on_unsafe_settings(tmp_path):
 
 def test_a_shared_database_needs_a_secret_key_set_for_every_host():
     shared = "postgres://db.hospital.internal/ihospital"
-    with override_settings(**SAFE, DATABASE_URL=shared, SECRET_KEY_FROM_ENV=False):
+    with override_settings(**{**SAFE, "DATABASE_URL": shared, "SECRET_KEY_FROM_ENV": False}):
         assert [error.id for error in production_settings_check()] == ["ihospital.E004"]
-    with override_settings(**SAFE, DATABASE_URL=shared, SECRET_KEY_FROM_ENV=True):
+    with override_settings(**{**SAFE, "DATABASE_URL": shared, "SECRET_KEY_FROM_ENV": True}):
         assert production_settings_check() == []
