@@ -23,9 +23,7 @@ def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
                 id="ihospital.E001",
             )
         )
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and not getattr(
-        settings, "SECRET_KEY_FROM_ENV", True
-    ):
+    if getattr(settings, "DATABASE_URL", "") and not getattr(settings, "SECRET_KEY_FROM_ENV", True):
         errors.append(
             Error(
                 "SECRET_KEY was generated on this host, but the database is shared.",
