@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "ihospital.audit",
     "ihospital.accounts",
     "ihospital.scheduling",
+    "ihospital.payments",
+    "ihospital.appointments",
     "ihospital.integrations",
     "ihospital.web",
 ]
@@ -189,6 +191,21 @@ VISIT_PERSONS_PER_ACCOUNT = 5
 # Outside systems: a dotted path to the adapter; the sandbox is the default.
 SMS_BACKEND = env("SMS_BACKEND", "ihospital.integrations.sms.sandbox.SandboxSmsBackend")
 SMS_SANDBOX_LATENCY_SECONDS = float(env("SMS_SANDBOX_LATENCY_SECONDS", "0.05"))
+# Payments: the provider adapter, and what can be paid for (payable kind → handler class).
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "ihospital.integrations.payproviders.sandbox.provider.SandboxPayProvider")
+PAYABLES = {"registration": "ihospital.appointments.payables.RegistrationPayable"}
+# Where providers post their notifications and send patients back: this site's public address.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+PAYMENT_QUERY_AFTER_MINUTES = envint("PAYMENT_QUERY_AFTER_MINUTES", 3)
+# Booking rules.
+BOOKING_HOLD_MINUTES = envint("BOOKING_HOLD_MINUTES", 15)
+BOOKING_OPENS_DAYS_AHEAD = envint("BOOKING_OPENS_DAYS_AHEAD", 7)
+BOOKING_CLOSES_MINUTES_BEFORE = envint("BOOKING_CLOSES_MINUTES_BEFORE", 30)
+CANCEL_FREE_UNTIL_HOURS_BEFORE = envint("CANCEL_FREE_UNTIL_HOURS_BEFORE", 2)
+ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+ATTACHMENT_MAX_COUNT = 9
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
 # The developer inbox shows sandbox SMS (sign-in codes) on a page; never enable it in production.
 DEV_INBOX_ENABLED = envbool("DEV_INBOX_ENABLED", DEBUG)
 

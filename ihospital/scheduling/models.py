@@ -44,3 +44,91 @@ class DoctorProfile(PublicIdModel):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class SlotCategory(models.TextChoices):
+    """号源类别: only the online categories are ever offered in the patient app."""
+
+    VIDEO = "video", _("Online video")
+    TEXT = "text", _("Online text and images")
+    ONSITE = "onsite", _("On-site")
+
+
+ONLINE_CATEGORIES = (SlotCategory.VIDEO, SlotCategory.TEXT)
+
+
+class Period(models.TextChoices):
+    MORNING = "morning", _("Morning")
+    AFTERNOON = "afternoon", _("Afternoon")
+    EVENING = "evening", _("Evening")
+
+
+class DoctorFee(models.Model):
+    """The registration fee a doctor charges per slot category, in fen."""
+
+    doctor = models.ForeignKey(DoctorProfile, on_delete=models.CASCADE, related_name="fees")
+    category = models.CharField(_("slot category"), max_length=10, choices=SlotCategory.choices)
+    fee_fen = models.PositiveIntegerField(_("fee (fen)"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["doctor", "category"], name="doctor_fee_unique_category")]
+
+    def __str__(self) -> str:
+        return f"{self.doctor} {self.category} {self.fee_fen}"
+
+
+class Schedule(PublicIdModel):
+    """排班: one clinic session of a doctor (date + period + category), split into numbered slots."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        STOPPED = "stopped", _("Stopped (停诊)")
+
+    doctor = models.ForeignKey(DoctorProfile, on_delete=models.PROTECT, related_name="schedules")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="schedules")
+    date = models.DateField(_("date"))
+    period = models.CharField(_("period"), max_length=10, choices=Period.choices)
+    category = models.CharField(_("slot category"), max_length=10, choices=SlotCategory.choices)
+    starts_at = models.DateTimeField(_("starts at"))
+    slot_minutes = models.PositiveSmallIntegerField(_("minutes per slot"), default=10)
+    capacity = models.PositiveSmallIntegerField(_("capacity"))
+    fee_fen = models.PositiveIntegerField(_("fee (fen)"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    stopped_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = _("clinic session")
+        verbose_name_plural = _("clinic sessions")
+        constraints = [
+            models.UniqueConstraint(fields=["doctor", "date", "period", "category"], name="schedule_unique_session"),
+            models.CheckConstraint(condition=models.Q(capacity__gte=1, capacity__lte=200), name="schedule_capacity"),
+        ]
+        indexes = [models.Index(fields=["department", "date"], name="schedule_dept_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.doctor} {self.date} {self.period} {self.category}"
+
+
+class Slot(PublicIdModel):
+    """One numbered place in a session. ``status`` moves free → held → booked (and back to free when a
+    hold expires or a booking is cancelled), always by compare-and-set."""
+
+    class Status(models.TextChoices):
+        FREE = "free", _("Free")
+        HELD = "held", _("Held for payment")
+        BOOKED = "booked", _("Booked")
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="slots")
+    number = models.PositiveSmallIntegerField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FREE)
+
+    class Meta:
+        ordering = ["schedule", "number"]
+        constraints = [models.UniqueConstraint(fields=["schedule", "number"], name="slot_unique_number")]
+        indexes = [models.Index(fields=["schedule", "status", "number"], name="slot_free_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} #{self.number}"

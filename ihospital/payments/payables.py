@@ -1,0 +1,28 @@
+"""What payments knows of the things paid for: a *payable kind* registered in settings.PAYABLES,
+mapping a short name to the dotted path of a class implementing ``Payable``. Payments calls it; it
+never imports the apps that sell things."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+class Payable(Protocol):
+    def on_paid(self, *, payable_id: str, order_public_id: str) -> bool:
+        """The money arrived. Return False if the thing can no longer be sold (e.g. its hold expired):
+        payments then refunds the order in full automatically. Runs inside payments' transaction."""
+
+    def on_refunded(self, *, payable_id: str, order_public_id: str, amount_fen: int, fully: bool) -> None:
+        """A refund was confirmed by the provider. Runs inside payments' transaction."""
+
+
+@cache
+def payable(kind: str) -> Payable:
+    try:
+        return import_string(settings.PAYABLES[kind])()
+    except KeyError:
+        raise LookupError(f"no payable registered for kind {kind!r} (settings.PAYABLES)") from None
