@@ -14,6 +14,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from ihospital.accounts import api as accounts_api
+from ihospital.appointments import api as appointments_api
+from ihospital.scheduling import api as scheduling_api
 from ihospital.core.errors import CoreError, DomainError
 
 
@@ -70,9 +72,12 @@ def build_api(*, audience: str, title: str, description: str) -> NinjaAPI:
 patient_api = build_api(
     audience="patient",
     title="ihospital patient API",
-    description="For the patient app: sign in with an SMS code, manage visit persons (就诊人).",
+    description="For the patient app: sign in with an SMS code, manage visit persons (就诊人), find a doctor, "
+    "book and pay for online clinic slots.",
 )
 patient_api.add_router("/", accounts_api.patient_router)
+patient_api.add_router("/", scheduling_api.build_router(accounts_api.PATIENT))
+patient_api.add_router("/", appointments_api.build_patient_router(accounts_api.PATIENT))
 
 staff_api = build_api(
     audience="staff",
@@ -80,3 +85,4 @@ staff_api = build_api(
     description="For doctors, pharmacists and nurses.",
 )
 staff_api.add_router("/", accounts_api.staff_router)
+staff_api.add_router("/", appointments_api.build_staff_router(accounts_api.DOCTOR))

@@ -197,6 +197,19 @@ PAYABLES = {"registration": "ihospital.appointments.payables.RegistrationPayable
 # Where providers post their notifications and send patients back: this site's public address.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 PAYMENT_QUERY_AFTER_MINUTES = envint("PAYMENT_QUERY_AFTER_MINUTES", 3)
+# Payment sandbox (ihospital/integrations/payproviders/sandbox/), the default PAYMENT_PROVIDER.
+PAYMENT_SANDBOX_MERCHANT_ID = env("PAYMENT_SANDBOX_MERCHANT_ID", "1900000109")
+PAYMENT_SANDBOX_MERCHANT_NAME = env("PAYMENT_SANDBOX_MERCHANT_NAME", "互联网医院（沙箱商户）")
+# Its RSA-2048 platform key (PEM); *_FILE works. Unset: generated once into VAR_DIR/sandbox_pay_key.pem.
+PAYMENT_SANDBOX_PRIVATE_KEY_PEM = env("PAYMENT_SANDBOX_PRIVATE_KEY_PEM")
+# How notifications reach PUBLIC_BASE_URL: over HTTP, or in-process through Django's test client (tests).
+PAYMENT_SANDBOX_TRANSPORT = env(
+    "PAYMENT_SANDBOX_TRANSPORT", "ihospital.integrations.payproviders.sandbox.transport.HttpxTransport"
+)
+PAYMENT_SANDBOX_NOTIFY_TIMEOUT_SECONDS = float(env("PAYMENT_SANDBOX_NOTIFY_TIMEOUT_SECONDS", "5"))
+# WeChat's notification retry schedule (15 s … 6 h) multiplied by this; 1/15 makes 24 h last ~1.6 h.
+PAYMENT_SANDBOX_RETRY_FACTOR = float(env("PAYMENT_SANDBOX_RETRY_FACTOR", str(1 / 15)))
+PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = float(env("PAYMENT_SANDBOX_REFUND_DELAY_SECONDS", "2"))
 # Booking rules.
 BOOKING_HOLD_MINUTES = envint("BOOKING_HOLD_MINUTES", 15)
 BOOKING_OPENS_DAYS_AHEAD = envint("BOOKING_OPENS_DAYS_AHEAD", 7)

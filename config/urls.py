@@ -9,6 +9,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dev/", include("ihospital.integrations.urls")),
+    path("payments/", include("ihospital.payments.urls")),
+    path("sandbox/pay/", include("ihospital.integrations.payproviders.sandbox.urls")),
     path("", include("ihospital.accounts.urls")),
+    path("", include("ihospital.appointments.urls")),
     path("", include("ihospital.web.urls")),
 ]

@@ -4,6 +4,7 @@ kind of path parameter, which must then be declared here on purpose."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -28,12 +29,38 @@ PUBLIC = {
 }
 
 
+MULTIPART: set[tuple[str, str]] = set()  # (method, path) of operations taking file uploads
+BODIES: dict[tuple[str, str], dict] = {}  # (method, path) → a minimal valid JSON body
+
+
+def _sample(schema: dict, components: dict) -> object:
+    """A minimal value that passes validation, so callers reach the authorisation check behind it."""
+    if "$ref" in schema:
+        return _sample(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    kind, fmt = schema.get("type"), schema.get("format")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: _sample(props[name], components) for name in schema.get("required", [])}
+    samples = {"boolean": True, "integer": 1, "number": 1, "array": []}
+    if kind in samples:
+        return samples[kind]
+    return {"uuid": str(uuid.uuid4()), "date": "2020-01-01", "date-time": "2020-01-01T00:00:00Z"}.get(
+        fmt, "sample text"
+    )
+
+
 def discover() -> list[tuple[str, str, str, bool]]:
     routes = []
     for audience, (_prefix, api) in APIS.items():
         schema = api.get_openapi_schema(path_prefix="")
         for path, operations in schema["paths"].items():
             for method, operation in operations.items():
+                content = operation.get("requestBody", {}).get("content", {})
+                if "multipart/form-data" in content:
+                    MULTIPART.add((method.upper(), path))
+                if "application/json" in content:
+                    components = schema.get("components", {}).get("schemas", {})
+                    BODIES[(method.upper(), path)] = _sample(content["application/json"]["schema"], components)
                 routes.append((audience, method.upper(), path, bool(operation.get("security"))))
     return routes
 
@@ -55,8 +82,19 @@ def _url(audience: str, path: str, params: dict[str, str] | None = None) -> str:
     return APIS[audience][0] + re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), str(uuid.uuid4())), path)
 
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
 def _call(client: Client, method: str, url: str, **headers):
-    return client.generic(method, url, data="{}", content_type="application/json", headers=headers)
+    path = "/" + url.split("/v1/", 1)[1]
+    if any(m == method and re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", p), path) for m, p in MULTIPART):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return client.post(url, {"file": SimpleUploadedFile("r.pdf", PDF)}, headers=headers)
+    body = next(
+        (b for (m, p), b in BODIES.items() if m == method and re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", p), path)), {}
+    )
+    return client.generic(method, url, data=json.dumps(body), content_type="application/json", headers=headers)
 
 
 def _token_for(role: str) -> str:
@@ -102,34 +140,73 @@ def test_invalid_expired_and_revoked_tokens_are_refused(audience, method, path):
     assert _call(Client(), method, url, Authorization=f"Bearer {token}").status_code == 401
 
 
-def _alice_visit_person(owner) -> str:
-    created = services.visit_person_create(
-        account=owner,
-        data=services.VisitPersonInput(
-            relationship="self", name="艾丽斯", id_number="11010519491231002X", phone="13800000001"
-        ),
-        actor=Actor.system(),
+def _visit_person(owner) -> str:
+    from ihospital.appointments.tests.factories import visit_person
+
+    return str(visit_person(owner, 77).public_id)
+
+
+def _appointment(owner, doctor):
+    from ihospital.appointments.services import appointment_book
+    from ihospital.appointments.tests.factories import booking, session, visit_person
+
+    return appointment_book(account=owner, data=booking(visit_person(owner, 78), session(doctor)), actor=Actor.system())
+
+
+def _appointment_id(owner, doctor) -> str:
+    return str(_appointment(owner, doctor).public_id)
+
+
+def _attachment_id(owner, doctor) -> str:
+    from ihospital.appointments.services import appointment_attach
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    attachment = appointment_attach(
+        appointment=_appointment(owner, doctor), name="r.pdf", data=pdf, actor=Actor.system()
     )
-    return str(created.public_id)
+    return str(attachment.public_id)
 
 
-# One factory per kind of path parameter: makes an object owned by alice and returns its public id.
-OWNED_BY_ALICE: dict[str, Callable] = {"person_id": _alice_visit_person}
+def _department_id(owner, doctor) -> str:
+    from ihospital.appointments.tests.factories import department
+
+    return str(department().public_id)
+
+
+def _doctor_id(owner, doctor) -> str:
+    from ihospital.appointments.tests.factories import doctor_profile
+
+    return str(doctor_profile(doctor).public_id)
+
+
+# One factory per kind of path parameter. OWNED: the object belongs to the audience's owner (alice's
+# booking; dr_bob's session) and the other persona of the same role must get "not found". SHARED: the
+# hospital's catalogue, readable by every caller of the audience.
+OWNED: dict[str, Callable] = {
+    "person_id": lambda owner, doctor: _visit_person(owner),
+    "appointment_id": _appointment_id,
+    "attachment_id": _attachment_id,
+}
+SHARED: dict[str, Callable] = {"department_id": _department_id, "doctor_id": _doctor_id}
 PARAMETERISED = [(a, m, p) for a, m, p in PROTECTED if "{" in p]
 
 
-def test_every_path_parameter_has_an_owner_factory():
+def test_every_path_parameter_is_declared_owned_or_shared():
     names = {name for _, _, path in PARAMETERISED for name in re.findall(r"\{(\w+)\}", path)}
-    assert names <= set(OWNED_BY_ALICE), f"declare how to create an owned object for: {names - set(OWNED_BY_ALICE)}"
+    assert names <= set(OWNED) | set(SHARED), f"declare owned/shared for: {names - set(OWNED) - set(SHARED)}"
 
 
-@pytest.mark.parametrize(("audience", "method", "path"), PARAMETERISED)
-def test_wrong_owner_gets_not_found_and_the_owner_does_not(audience, method, path, alice, mallory):
-    params = {name: OWNED_BY_ALICE[name](alice) for name in re.findall(r"\{(\w+)\}", path)}
+OWNED_ROUTES = [(a, m, p) for a, m, p in PARAMETERISED if set(re.findall(r"\{(\w+)\}", p)) & set(OWNED)]
+
+
+@pytest.mark.parametrize(("audience", "method", "path"), OWNED_ROUTES)
+def test_wrong_owner_gets_not_found_and_the_owner_does_not(audience, method, path, alice, mallory, dr_bob, dr_erin):
+    names = re.findall(r"\{(\w+)\}", path)
+    params = {name: {**OWNED, **SHARED}[name](alice, dr_bob) for name in names}
     url = _url(audience, path, params)
     owner, intruder = Client(), Client()
-    owner.force_login(alice)
-    intruder.force_login(mallory)
+    owner.force_login(alice if audience == "patient" else dr_bob)
+    intruder.force_login(mallory if audience == "patient" else dr_erin)
     refused = _call(intruder, method, url)
-    assert refused.status_code == 404 and refused.json()["code"] == "core.not_found"
-    assert _call(owner, method, url).status_code != 404
+    assert refused.status_code == 404 and refused.json()["code"] == "core.not_found", (method, path)
+    assert _call(owner, method, url).status_code != 404, (method, path)

@@ -24,6 +24,7 @@ from ihospital.audit.services import Actor
 
 PATIENT = audience(Role.PATIENT)
 STAFF = audience(*CLINICAL_ROLES)
+DOCTOR = audience(Role.DOCTOR)
 
 # --- patient API ------------------------------------------------------------------------------------
 # One router per audience: operations on the same path must share a router, or the first one shadows the rest.

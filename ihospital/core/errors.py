@@ -81,4 +81,10 @@ class CoreError:
     INVALID_REQUEST = ErrorCode("core.invalid_request", _("Some fields are missing or invalid."), status=422)
     NOT_AUTHENTICATED = ErrorCode("core.not_authenticated", _("Please sign in."), status=401)
     FORBIDDEN = ErrorCode("core.forbidden", _("You are not allowed to do this."), status=403)
+    IDEMPOTENCY_IN_PROGRESS = ErrorCode(
+        "core.idempotency_in_progress", _("The same request is still being processed; try again shortly."), status=409
+    )
+    IDEMPOTENCY_KEY_INVALID = ErrorCode(
+        "core.idempotency_key_invalid", _("The Idempotency-Key header must be 1–100 printable characters."), status=400
+    )
     RATE_LIMITED = ErrorCode("core.rate_limited", _("Too many requests; try again later."), status=429)

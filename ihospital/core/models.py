@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -32,3 +33,20 @@ class OutboxMessage(PublicIdModel):
 
     def __str__(self) -> str:
         return f"{self.topic} [{self.status}] {self.idempotency_key}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer given to an ``Idempotency-Key``: a retry with the same key gets the same answer."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=100)
+    endpoint = models.CharField(max_length=100)
+    status_code = models.PositiveSmallIntegerField(null=True)  # None while the first request is running
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key", "endpoint"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key}"

@@ -11,3 +11,5 @@ class IntegrationsConfig(AppConfig):
         from ihospital.integrations import sms
 
         outbox.register("sms.send", sms.deliver_from_outbox)
+        # The payment sandbox's huey tasks (huey autodiscovers only <app>/tasks.py).
+        from ihospital.integrations.payproviders.sandbox import tasks as _sandbox_pay_tasks  # noqa: F401

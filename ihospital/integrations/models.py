@@ -15,3 +15,84 @@ class SandboxSms(models.Model):
 
     def __str__(self) -> str:
         return f"SMS to {self.phone} at {self.sent_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SandboxPayment(models.Model):
+    """The payment sandbox's own record of an order, as a provider keeps it (its ``trade_state``)."""
+
+    class State(models.TextChoices):
+        NOTPAY = "NOTPAY"
+        SUCCESS = "SUCCESS"
+        CLOSED = "CLOSED"
+        REFUND = "REFUND"
+
+    out_trade_no = models.CharField(max_length=32, unique=True)
+    merchant_id = models.CharField(max_length=32)
+    description = models.CharField(max_length=127)
+    amount_fen = models.PositiveIntegerField()
+    notify_url = models.CharField(max_length=500)
+    return_url = models.CharField(max_length=500)
+    expires_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.NOTPAY)
+    transaction_id = models.CharField(max_length=32, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"sandbox payment {self.out_trade_no} [{self.state}]"
+
+
+class SandboxRefund(models.Model):
+    """A refund the payment sandbox accepted; it completes asynchronously, like a real one."""
+
+    class State(models.TextChoices):
+        PROCESSING = "PROCESSING"
+        SUCCESS = "SUCCESS"
+        ABNORMAL = "ABNORMAL"
+
+    payment = models.ForeignKey(SandboxPayment, on_delete=models.PROTECT, related_name="refunds")
+    out_refund_no = models.CharField(max_length=64, unique=True)
+    refund_id = models.CharField(max_length=32, unique=True)
+    amount_fen = models.PositiveIntegerField()
+    reason = models.CharField(max_length=80, blank=True)
+    notify_url = models.CharField(max_length=500)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROCESSING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"sandbox refund {self.out_refund_no} [{self.state}]"
+
+
+class SandboxNotification(models.Model):
+    """One notification the payment sandbox owes the merchant, with its delivery attempts."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        DROPPED = "dropped"  # lost on purpose (fault injection): only an active query finds the payment
+        GAVE_UP = "gave_up"  # the retry schedule ran out
+
+    event_id = models.CharField(max_length=36, unique=True)
+    event_type = models.CharField(max_length=30)
+    out_trade_no = models.CharField(max_length=32, db_index=True)
+    notify_url = models.CharField(max_length=500)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_answer = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.out_trade_no} [{self.status}]"

@@ -1,6 +1,12 @@
 """What payments knows of the things paid for: a *payable kind* registered in settings.PAYABLES,
 mapping a short name to the dotted path of a class implementing ``Payable``. Payments calls it; it
-never imports the apps that sell things."""
+never imports the apps that sell things.
+
+Register one by adding ``"<kind>": "dotted.path.to.Class"`` to settings.PAYABLES; the class is built
+once, with no arguments. Both methods run inside payments' transaction: they must only touch the
+database (anything external goes through the outbox), and an exception rolls the payment change back
+(the provider then retries its notification).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from functools import cache
 from typing import Protocol
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 
@@ -26,3 +34,9 @@ def payable(kind: str) -> Payable:
         return import_string(settings.PAYABLES[kind])()
     except KeyError:
         raise LookupError(f"no payable registered for kind {kind!r} (settings.PAYABLES)") from None
+
+
+@receiver(setting_changed)
+def _forget_payables(*, setting: str, **kwargs) -> None:
+    if setting == "PAYABLES":
+        payable.cache_clear()

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from ihospital.core.admin_roles import RoleAdmin
-from ihospital.scheduling.models import Department, DoctorProfile
+from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile
 
 
 @admin.register(Department)
@@ -11,8 +11,14 @@ class DepartmentAdmin(RoleAdmin):
     search_fields = ("code", "name_zh", "name_en")
 
 
+class DoctorFeeInline(admin.TabularInline):
+    model = DoctorFee
+    extra = 0
+
+
 @admin.register(DoctorProfile)
 class DoctorProfileAdmin(RoleAdmin):
     list_display = ("user", "specialties")
     filter_horizontal = ("departments",)
     search_fields = ("user__full_name", "user__username", "specialties")
+    inlines = [DoctorFeeInline]

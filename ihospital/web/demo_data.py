@@ -111,3 +111,16 @@ def alice_visit_persons(today: date) -> list[dict[str, str]]:
             "guardian_phone": "13800000001",
         },
     ]
+
+
+FEES_BY_TITLE = {CHIEF: 5000, ASSOC: 3000, ATTENDING: 2000, RESIDENT: 1000}  # fen per online slot
+
+
+def sessions_for(index: int, username: str) -> list[tuple[int, str, str, int]]:
+    """(day offset, period, category, capacity) of a demo doctor's next week. dr_bob and dr_erin work
+    every day so the demo always has slots to book; the others a few sessions each, plus on-site ones
+    (which the patient app must never offer)."""
+    if username in ("dr_bob", "dr_erin"):
+        return [(day, period, "video", 12) for day in range(7) for period in ("morning", "afternoon", "evening")]
+    days = [(index + k) % 7 for k in (0, 2, 4)]
+    return [(days[0], "morning", "video", 8), (days[1], "afternoon", "text", 10), (days[2], "morning", "onsite", 20)]

@@ -1,6 +1,7 @@
 """Shell pages: the front door and the staff workstation's landing page per role."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from ihospital.accounts.models import Role
@@ -26,3 +27,8 @@ def staff_home(request):
     if role == Role.PATIENT:
         return redirect("accounts:patient_home")
     return render(request, "web/staff_home.html", {"sections": WORKSTATION_SECTIONS.get(role, [])})
+
+
+def healthz(request):
+    """For load balancers and monitors: the process answers. No database access, no session."""
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,6 +1,6 @@
 """Load the demo hospital, idempotently: running it twice changes nothing the second time."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -8,7 +8,9 @@ from django.db import transaction
 from ihospital.accounts import services as accounts
 from ihospital.accounts.models import User, VisitPerson
 from ihospital.audit.services import Actor
-from ihospital.scheduling.models import Department, DoctorProfile
+from ihospital.core.errors import DomainError
+from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile
+from ihospital.scheduling.services import SessionInput, schedule_create
 from ihospital.web import demo_data as demo
 
 LOADER = Actor.system("demo loader")
@@ -61,6 +63,20 @@ class Command(BaseCommand):
             profile, created = DoctorProfile.objects.get_or_create(user=user, defaults={"specialties": specialties})
             if created:
                 profile.departments.set([departments[code] for code in codes])
+            fee = demo.FEES_BY_TITLE[title]
+            for category in ("video", "text", "onsite"):
+                DoctorFee.objects.get_or_create(doctor=profile, category=category, defaults={"fee_fen": fee})
+            self._sessions(index, username, profile, departments[codes[0]], fee)
+
+    def _sessions(self, index, username, profile, department, fee) -> None:
+        today = date.today()
+        for offset, period, category, capacity in demo.sessions_for(index, username):
+            data = SessionInput(doctor=profile, department=department, date=today + timedelta(days=offset),
+                                period=period, category=category, capacity=capacity, fee_fen=fee)
+            try:
+                schedule_create(data=data, actor=LOADER)
+            except DomainError:
+                pass  # already there from an earlier run
 
     def _other_staff(self) -> None:
         for index, (username, name, role, title) in enumerate(demo.OTHER_STAFF, start=100):

@@ -1,0 +1,101 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ihospital.core.ids import PublicIdModel
+
+# States that occupy a slot; the partial unique constraints hold only for these.
+ACTIVE_STATES = ["pending_payment", "requested", "accepted", "waiting", "in_consultation"]
+
+
+class Appointment(PublicIdModel):
+    """预约挂号: a visit person's booking of one slot, from payment to the doctor's decision and after."""
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+        REQUESTED = "requested", _("Paid, awaiting the doctor's review")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Declined by the doctor")
+        EXPIRED = "expired", _("Payment time ran out")
+        CANCELLED = "cancelled", _("Cancelled")
+        WAITING = "waiting", _("In the waiting room")
+        IN_CONSULTATION = "in_consultation", _("In consultation")
+        COMPLETED = "completed", _("Completed")
+        AUTO_COMPLETED = "auto_completed", _("Completed automatically")
+        NO_SHOW = "no_show", _("Did not attend")
+
+    # target → allowed sources (SPEC §5)
+    TRANSITIONS = {
+        Status.REQUESTED: {Status.PENDING_PAYMENT},
+        Status.EXPIRED: {Status.PENDING_PAYMENT},
+        Status.ACCEPTED: {Status.REQUESTED},
+        Status.REJECTED: {Status.REQUESTED},
+        Status.CANCELLED: {Status.PENDING_PAYMENT, Status.REQUESTED, Status.ACCEPTED},
+        Status.WAITING: {Status.ACCEPTED},
+        Status.IN_CONSULTATION: {Status.WAITING},
+        Status.COMPLETED: {Status.IN_CONSULTATION},
+        Status.AUTO_COMPLETED: {Status.IN_CONSULTATION},
+        Status.NO_SHOW: {Status.ACCEPTED, Status.WAITING},
+    }
+    ACTIVE = ACTIVE_STATES
+
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
+    visit_person = models.ForeignKey("accounts.VisitPerson", on_delete=models.PROTECT, related_name="appointments")
+    schedule = models.ForeignKey("scheduling.Schedule", on_delete=models.PROTECT, related_name="appointments")
+    slot = models.ForeignKey("scheduling.Slot", on_delete=models.PROTECT, related_name="appointments")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
+    complaint = models.TextField(_("chief complaint"), max_length=500)
+    prior_visit_date = models.DateField(_("date of the in-person diagnosis"))
+    prior_hospital = models.CharField(_("hospital of the in-person diagnosis"), max_length=100)
+    prior_diagnosis = models.CharField(_("diagnosis"), max_length=200)
+    fee_fen = models.PositiveIntegerField()
+    hold_expires_at = models.DateTimeField()
+    payment_order_id = models.UUIDField(null=True, blank=True)  # payments' public id; payments knows nothing of us
+    reject_reason = models.CharField(max_length=300, blank=True)
+    prior_diagnosis_confirmed = models.BooleanField(default=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_appointments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    refund_requested = models.BooleanField(default=False)
+    refunded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot"], condition=Q(status__in=ACTIVE_STATES), name="appointment_one_per_slot"
+            ),
+            models.UniqueConstraint(
+                fields=["visit_person", "schedule"],
+                condition=Q(status__in=ACTIVE_STATES),
+                name="appointment_one_per_person_session",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "hold_expires_at"], name="appointment_hold_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.visit_person} → {self.schedule} [{self.status}]"
+
+
+class Attachment(PublicIdModel):
+    """Evidence of the prior in-person diagnosis (report photos, PDFs). Stored privately; served only
+    to the patient and the reviewing doctor through an authorised view. Never deleted (clinical data)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=100)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

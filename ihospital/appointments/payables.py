@@ -1,0 +1,37 @@
+"""The registration fee as a payable: what payments calls when the money arrives or is refunded."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from ihospital.appointments.models import Appointment
+from ihospital.appointments.notify import notify_patient
+from ihospital.audit.services import Actor, record
+from ihospital.core.time import now
+from ihospital.scheduling.models import Slot
+
+SYSTEM = Actor.system("payments")
+
+
+class RegistrationPayable:
+    def on_paid(self, *, payable_id: str, order_public_id: str) -> bool:
+        """pending_payment → requested and the held slot → booked. False when the hold already expired
+        or the booking was cancelled: payments then refunds the late payment in full."""
+        moved = Appointment.objects.filter(public_id=payable_id, status=Appointment.Status.PENDING_PAYMENT).update(
+            status=Appointment.Status.REQUESTED, paid_at=now()
+        )
+        if not moved:
+            return False
+        appointment = Appointment.objects.select_related("account", "visit_person").get(public_id=payable_id)
+        Slot.objects.filter(pk=appointment.slot_id, status=Slot.Status.HELD).update(status=Slot.Status.BOOKED)
+        record(actor=SYSTEM, action="appointment.paid", target_type="appointment", target_id=payable_id)
+        notify_patient(
+            appointment=appointment,
+            event="paid",
+            text=_("[ihospital] Payment received. The doctor will review your request before the session."),
+        )
+        return True
+
+    def on_refunded(self, *, payable_id: str, order_public_id: str, amount_fen: int, fully: bool) -> None:
+        if fully:
+            Appointment.objects.filter(public_id=payable_id).update(refunded=True)

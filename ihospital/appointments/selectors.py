@@ -1,0 +1,102 @@
+"""Appointment reads, each with its authorisation: a patient sees their own, a doctor their sessions'."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from ihospital.accounts.models import User
+from ihospital.appointments.models import Appointment, Attachment
+from ihospital.audit.services import Actor, record
+from ihospital.core.errors import CoreError, DomainError
+from ihospital.core.time import now
+
+RELATED = ("visit_person", "schedule__doctor__user", "schedule__department", "slot", "account")
+UPCOMING = (
+    Appointment.Status.PENDING_PAYMENT,
+    Appointment.Status.REQUESTED,
+    Appointment.Status.ACCEPTED,
+    Appointment.Status.WAITING,
+    Appointment.Status.IN_CONSULTATION,
+)
+
+
+def appointments_of(account: User) -> QuerySet[Appointment]:
+    return Appointment.objects.filter(account=account).select_related(*RELATED).prefetch_related("attachments")
+
+
+def split_upcoming_past(account: User) -> tuple[list[Appointment], list[Appointment]]:
+    upcoming, past = [], []
+    for appointment in appointments_of(account).order_by("slot__starts_at"):
+        is_upcoming = appointment.status in UPCOMING and appointment.slot.ends_at >= now()
+        (upcoming if is_upcoming else past).append(appointment)
+    past.reverse()
+    return upcoming, past
+
+
+def _get(public_id: UUID | str, **scope) -> Appointment:
+    try:
+        return Appointment.objects.select_related(*RELATED).get(public_id=public_id, **scope)
+    except (Appointment.DoesNotExist, ValueError, TypeError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+
+
+def _audit_read(actor: Actor, appointment: Appointment) -> None:
+    with transaction.atomic():
+        record(actor=actor, action="appointment.read", target_type="appointment", target_id=str(appointment.public_id))
+
+
+def access_appointment(*, user: User, public_id: UUID | str, actor: Actor) -> Appointment:
+    """The patient's own appointment (someone else's is not found). Reading is audited."""
+    appointment = _get(public_id, account=user)
+    _audit_read(actor, appointment)
+    return appointment
+
+
+def access_appointment_for_doctor(*, user: User, public_id: UUID | str, actor: Actor) -> Appointment:
+    """An appointment on one of the doctor's own sessions (another doctor's is not found). Audited."""
+    appointment = _get(public_id, schedule__doctor__user=user)
+    _audit_read(actor, appointment)
+    return appointment
+
+
+def review_queue(doctor: User) -> QuerySet[Appointment]:
+    """Paid requests waiting for this doctor's decision, soonest session first."""
+    return (
+        Appointment.objects.filter(schedule__doctor__user=doctor, status=Appointment.Status.REQUESTED)
+        .select_related(*RELATED)
+        .prefetch_related("attachments")
+        .order_by("schedule__starts_at", "slot__number")
+    )
+
+
+def doctor_upcoming(doctor: User) -> QuerySet[Appointment]:
+    return (
+        Appointment.objects.filter(
+            schedule__doctor__user=doctor, status=Appointment.Status.ACCEPTED, slot__ends_at__gte=now()
+        )
+        .select_related(*RELATED)
+        .order_by("slot__starts_at")
+    )
+
+
+def access_attachment(*, user: User, public_id: UUID | str, actor: Actor) -> Attachment:
+    """An attachment readable by the booking's patient or the doctor of its session; audited."""
+    try:
+        attachment = Attachment.objects.select_related("appointment__schedule__doctor__user").get(public_id=public_id)
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+    appointment = attachment.appointment
+    if user.pk not in (appointment.account_id, appointment.schedule.doctor.user_id):
+        raise DomainError(CoreError.NOT_FOUND)
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="attachment.read",
+            target_type="attachment",
+            target_id=str(attachment.public_id),
+            details={"appointment": str(appointment.public_id)},
+        )
+    return attachment

@@ -1,0 +1,27 @@
+"""Appointment writes. Split by stage: booking (hold + payment), review (doctor), cancellation/stops,
+attachments and the sweepers that expire holds and reject unreviewed requests."""
+
+from ihospital.appointments.services.booking import BookingInput, appointment_book, appointment_checkout
+from ihospital.appointments.services.files import appointment_attach
+from ihospital.appointments.services.lifecycle import (
+    appointment_cancel,
+    appointment_expire_hold,
+    appointments_expire_due_holds,
+    appointments_reject_unreviewed,
+    session_stop,
+)
+from ihospital.appointments.services.review import appointment_accept, appointment_reject
+
+__all__ = [
+    "BookingInput",
+    "appointment_accept",
+    "appointment_attach",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_checkout",
+    "appointment_expire_hold",
+    "appointment_reject",
+    "appointments_expire_due_holds",
+    "appointments_reject_unreviewed",
+    "session_stop",
+]

@@ -1,0 +1,160 @@
+"""Booking: take a place (held for payment), write the appointment and its payment order at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from ihospital.accounts.models import User, VisitPerson
+from ihospital.appointments.errors import AppointmentError
+from ihospital.appointments.models import Appointment
+from ihospital.audit.services import Actor, record
+from ihospital.core.errors import DomainError, FieldErrors
+from ihospital.core.time import now
+from ihospital.payments import services as payments
+from ihospital.payments.models import PaymentOrder
+from ihospital.scheduling.models import ONLINE_CATEGORIES, Schedule, Slot
+
+PAYABLE_KIND = "registration"
+
+
+@dataclass(frozen=True)
+class BookingInput:
+    visit_person: VisitPerson
+    schedule: Schedule
+    complaint: str
+    prior_visit_date: date | None
+    prior_hospital: str
+    prior_diagnosis: str
+    slot_number: int | None = None
+
+
+def _check_input(data: BookingInput) -> None:
+    problems = FieldErrors()
+    complaint = (data.complaint or "").strip()
+    if not 5 <= len(complaint) <= 500:
+        problems.add("complaint", _("Describe your condition in 5–500 characters."))
+    if data.prior_visit_date is None or data.prior_visit_date > date.today():
+        problems.add("prior_visit_date", _("Give the date of your in-person diagnosis (not in the future)."))
+    elif data.prior_visit_date < date.today() - timedelta(days=365 * 5):
+        problems.add("prior_visit_date", _("Online follow-up needs an in-person diagnosis from the last 5 years."))
+    if not 2 <= len((data.prior_hospital or "").strip()) <= 100:
+        problems.add("prior_hospital", _("Name the hospital where you were diagnosed."))
+    if not 2 <= len((data.prior_diagnosis or "").strip()) <= 200:
+        problems.add("prior_diagnosis", _("Give the diagnosis you received in person."))
+    problems.raise_if_any(AppointmentError.INVALID)
+
+
+def _check_session(schedule: Schedule) -> None:
+    schedule.refresh_from_db(fields=["status"])
+    if schedule.category not in ONLINE_CATEGORIES:
+        raise DomainError(AppointmentError.NOT_ONLINE)
+    if schedule.status != Schedule.Status.OPEN:
+        raise DomainError(AppointmentError.SESSION_STOPPED)
+    if schedule.starts_at > now() + timedelta(days=settings.BOOKING_OPENS_DAYS_AHEAD):
+        raise DomainError(AppointmentError.NOT_YET_OPEN, days=settings.BOOKING_OPENS_DAYS_AHEAD)
+
+
+def _take_slot(schedule: Schedule, number: int | None) -> Slot:
+    """Hold one free slot with a compare-and-set: the chosen one, or else the earliest bookable one.
+    SKIP LOCKED lets a crowd of bookers each grab a different slot instead of queueing on the first."""
+    bookable = Slot.objects.filter(
+        schedule=schedule, starts_at__gte=now() + timedelta(minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
+    )
+    if number is not None:
+        candidates = list(bookable.filter(number=number, status=Slot.Status.FREE).values_list("pk", flat=True))
+    else:
+        free = bookable.filter(status=Slot.Status.FREE).order_by("number").select_for_update(skip_locked=True)
+        candidates = list(free.values_list("pk", flat=True)[:3])
+    for slot_pk in candidates:
+        taken = Slot.objects.filter(pk=slot_pk, status=Slot.Status.FREE, schedule__status=Schedule.Status.OPEN)
+        if taken.update(status=Slot.Status.HELD):
+            return Slot.objects.get(pk=slot_pk)
+    too_late = Slot.objects.filter(schedule=schedule, status=Slot.Status.FREE).exclude(pk__in=bookable)
+    if too_late.exists() and not bookable.filter(status=Slot.Status.FREE).exists():
+        raise DomainError(AppointmentError.CLOSED, minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
+    raise DomainError(AppointmentError.SLOT_TAKEN if number is not None else AppointmentError.SLOT_FULL)
+
+
+def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appointment:
+    """Book a place in an online session for one of the account's visit persons.
+
+    Preconditions: ``data.visit_person`` belongs to ``account`` (the caller fetched it with
+    ``access_visit_person``). Refuses: appointment.invalid, appointment.not_online,
+    appointment.session_stopped, appointment.not_yet_open, appointment.booking_closed,
+    appointment.slot_full / appointment.slot_taken, appointment.already_booked.
+    Side effects (one transaction): the slot is held, the appointment and its payment order are written,
+    audited; after commit the hold's expiry is scheduled for BOOKING_HOLD_MINUTES later.
+    """
+    if data.visit_person.account_id != account.pk:
+        raise DomainError(AppointmentError.INVALID, fields={"visit_person": _("Choose one of your visit persons.")})
+    _check_input(data)
+    _check_session(data.schedule)
+    with transaction.atomic():
+        slot = _take_slot(data.schedule, data.slot_number)
+        hold_expires_at = now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+        free = data.schedule.fee_fen == 0
+        try:
+            with transaction.atomic():
+                appointment = Appointment.objects.create(
+                    account=account,
+                    visit_person=data.visit_person,
+                    schedule=data.schedule,
+                    slot=slot,
+                    status=Appointment.Status.REQUESTED if free else Appointment.Status.PENDING_PAYMENT,
+                    complaint=data.complaint.strip(),
+                    prior_visit_date=data.prior_visit_date,
+                    prior_hospital=data.prior_hospital.strip(),
+                    prior_diagnosis=data.prior_diagnosis.strip(),
+                    fee_fen=data.schedule.fee_fen,
+                    hold_expires_at=hold_expires_at,
+                    paid_at=now() if free else None,
+                )
+        except IntegrityError:
+            raise DomainError(AppointmentError.ALREADY_BOOKED) from None
+        if free:
+            Slot.objects.filter(pk=slot.pk).update(status=Slot.Status.BOOKED)
+        else:
+            order = payments.payment_order_create(
+                payer=account,
+                payable_kind=PAYABLE_KIND,
+                payable_id=str(appointment.public_id),
+                amount_fen=appointment.fee_fen,
+                description=_("Online clinic registration"),
+                expires_at=hold_expires_at,
+                actor=actor,
+            )
+            Appointment.objects.filter(pk=appointment.pk).update(payment_order_id=order.public_id)
+            appointment.payment_order_id = order.public_id
+        record(
+            actor=actor,
+            action="appointment.book",
+            target_type="appointment",
+            target_id=str(appointment.public_id),
+            details={"slot": slot.number, "fee_fen": appointment.fee_fen},
+        )
+        if not free:
+            from ihospital.appointments import tasks
+
+            appointment_pk = appointment.pk
+            transaction.on_commit(
+                lambda: tasks.appointment_expire_hold_task.schedule((appointment_pk,), eta=hold_expires_at)
+            )
+    return appointment
+
+
+def appointment_checkout(*, appointment: Appointment, actor: Actor) -> str:
+    """The provider's payment page for a booking awaiting payment (pay again after leaving the cashier).
+
+    Refuses: appointment.not_payable. Calls the payment provider: never inside a transaction.
+    """
+    if appointment.status != Appointment.Status.PENDING_PAYMENT or appointment.hold_expires_at <= now():
+        raise DomainError(AppointmentError.NOT_PAYABLE)
+    order = PaymentOrder.objects.get(public_id=appointment.payment_order_id)
+    back = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("appointments:detail", args=[appointment.public_id])
+    return payments.payment_checkout(order=order, actor=actor, return_url=back)

@@ -1,0 +1,38 @@
+"""Read-only back office for payments: hospital administrators look, nobody edits a money record here."""
+
+from django.contrib import admin
+
+from ihospital.core.admin_roles import RoleAdmin
+from ihospital.payments.models import PaymentNotification, PaymentOrder, Refund
+
+
+class PaymentReadOnlyAdmin(RoleAdmin):
+    view_roles = frozenset({"hospital_admin"})
+    change_roles = frozenset()
+    can_add = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+
+@admin.register(PaymentOrder)
+class PaymentOrderAdmin(PaymentReadOnlyAdmin):
+    list_display = ("created_at", "out_trade_no", "payable_kind", "amount_fen", "refunded_fen", "status", "provider")
+    list_filter = ("status", "provider", "payable_kind")
+    search_fields = ("out_trade_no", "public_id", "payable_id", "provider_txn_id")
+    list_select_related = ("payer",)
+
+
+@admin.register(Refund)
+class RefundAdmin(PaymentReadOnlyAdmin):
+    list_display = ("created_at", "out_refund_no", "order", "amount_fen", "status", "reason")
+    list_filter = ("status",)
+    search_fields = ("out_refund_no", "order__out_trade_no", "idempotency_key", "provider_refund_id")
+    list_select_related = ("order",)
+
+
+@admin.register(PaymentNotification)
+class PaymentNotificationAdmin(PaymentReadOnlyAdmin):
+    list_display = ("received_at", "provider", "kind", "out_trade_no", "signature_valid", "outcome", "error")
+    list_filter = ("outcome", "signature_valid", "provider", "kind")
+    search_fields = ("out_trade_no", "public_id")

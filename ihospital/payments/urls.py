@@ -1,0 +1,10 @@
+from django.urls import path
+
+from ihospital.payments import views
+
+app_name = "payments"
+urlpatterns = [
+    path("notify/<slug:provider>/", views.notify, name="notify"),
+    path("receipts/", views.receipts, name="receipts"),
+    path("orders/<uuid:order_id>/", views.receipt, name="receipt"),
+]

@@ -1,0 +1,70 @@
+"""The provider's notify endpoint (public, verified by signature) and the payer's receipt pages."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ihospital.audit.services import Actor
+from ihospital.core.errors import DomainError
+from ihospital.core.money import format_fen
+from ihospital.payments import selectors, services
+
+
+@csrf_exempt  # the provider can't send a CSRF token; the signature is what authenticates it
+@require_POST
+def notify(request, provider: str):
+    status, body = services.payment_notification_receive(
+        provider_name=provider, headers=dict(request.headers), body=request.body
+    )
+    if body is None:
+        return HttpResponse(status=status)
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def payer_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.PATIENT_LOGIN_URL)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@payer_required
+@require_http_methods(["GET", "POST"])
+def receipt(request, order_id):
+    """One order: its state, amount and refunds. POST "pay" sends an unpaid order to the cashier."""
+    try:
+        order = selectors.access_payment_order(user=request.user, public_id=order_id)
+    except DomainError:
+        raise Http404 from None
+    if request.method == "POST":
+        try:
+            return HttpResponseRedirect(services.payment_checkout(order=order, actor=Actor.of(request.user, request)))
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("payments:receipt", order_id=order.public_id)
+    refunds = [(refund, format_fen(refund.amount_fen)) for refund in order.refunds.all()]
+    context = {
+        "order": order,
+        "amount": format_fen(order.amount_fen),
+        "refunded": format_fen(order.refunded_fen),
+        "refunds": refunds,
+        "can_pay": order.status == order.Status.CREATED,
+    }
+    return render(request, "payments/receipt.html", context)
+
+
+@payer_required
+def receipts(request):
+    orders = [(order, format_fen(order.amount_fen)) for order in selectors.payment_receipts(user=request.user)]
+    return render(request, "payments/receipts.html", {"orders": orders})

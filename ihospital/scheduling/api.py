@@ -1,0 +1,35 @@
+"""Finding a doctor (patient API): departments, symptom guidance, doctors, their sessions and slots."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from ninja import Router
+
+from ihospital.scheduling import guidance, selectors
+from ihospital.scheduling.schemas import DepartmentOut, DoctorCardOut, GuidanceIn, GuidanceOut, SessionOut
+
+
+def build_router(auth) -> Router:
+    router = Router(tags=["find a doctor"], auth=auth)
+
+    @router.get("/departments", response=list[DepartmentOut])
+    def list_departments(request):
+        return selectors.department_list()
+
+    @router.post("/guidance", response=GuidanceOut)
+    def symptom_guidance(request, body: GuidanceIn):
+        """导诊: ranked department suggestions for a description of symptoms (Chinese or English)."""
+        return guidance.guide(body.text)
+
+    @router.get("/departments/{department_id}/doctors", response=list[DoctorCardOut])
+    def department_doctors(request, department_id: UUID):
+        department = selectors.access_department(department_id)
+        return [DoctorCardOut.from_card(card) for card in selectors.doctors_in_department(department)]
+
+    @router.get("/doctors/{doctor_id}/sessions", response=list[SessionOut])
+    def doctor_sessions(request, doctor_id: UUID):
+        """The doctor's online sessions of the next 7 days, with their free slots."""
+        return selectors.doctor_sessions(selectors.access_doctor(doctor_id))
+
+    return router

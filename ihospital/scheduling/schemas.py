@@ -1,0 +1,81 @@
+from datetime import date, datetime
+from uuid import UUID
+
+from ninja import Field, Schema
+
+
+class DepartmentOut(Schema):
+    id: UUID = Field(..., alias="public_id")
+    code: str
+    name: str
+    name_zh: str
+    name_en: str
+    description: str
+    parent_code: str | None = None
+
+    @staticmethod
+    def resolve_parent_code(obj) -> str | None:
+        return obj.parent.code if obj.parent_id else None
+
+
+class DoctorCardOut(Schema):
+    id: UUID
+    name: str
+    title: str
+    practice_certificate_no: str
+    specialties: str
+    next_free_at: datetime | None
+    free_count: int
+
+    @staticmethod
+    def from_card(card) -> "DoctorCardOut":
+        doctor = card.doctor
+        return DoctorCardOut(
+            id=doctor.public_id,
+            name=doctor.user.full_name,
+            title=doctor.user.title,
+            practice_certificate_no=doctor.user.practice_certificate_no,
+            specialties=doctor.specialties,
+            next_free_at=card.next_free_at,
+            free_count=card.free_count,
+        )
+
+
+class SlotOut(Schema):
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+class SessionOut(Schema):
+    id: UUID = Field(..., alias="public_id")
+    date: date
+    period: str
+    category: str
+    department: str
+    fee_fen: int
+    starts_at: datetime
+    free_slots: list[SlotOut]
+
+    @staticmethod
+    def resolve_department(obj) -> str:
+        return obj.department.name
+
+    @staticmethod
+    def resolve_free_slots(obj) -> list:
+        return list(getattr(obj, "free", []))
+
+
+class GuidanceIn(Schema):
+    text: str = Field(..., max_length=500)
+
+
+class SuggestionOut(Schema):
+    department_code: str
+    reason: str
+    score: float
+
+
+class GuidanceOut(Schema):
+    emergency: bool
+    suggestions: list[SuggestionOut]
