@@ -83,3 +83,51 @@ def test_concurrent_audit_writers_keep_one_unbroken_chain(db):
     race(20, lambda i: record(actor=Actor.system(), action="race", details={"i": i}))
     assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 21))
     assert next(verify(AuditEvent.objects.order_by("seq")), None) is None
+
+
+def test_fifty_bookers_racing_for_five_places_get_exactly_five(dr_bob, django_user_model):
+    """The flash crowd: capacity 5, 50 patients at the same instant → 5 holds, 45 slot_full, no oversell."""
+    from ihospital.appointments.models import Appointment
+    from ihospital.appointments.services import appointment_book
+    from ihospital.appointments.tests.factories import booking, session, visit_person
+    from ihospital.core.testing.personas import make_user
+    from ihospital.scheduling.models import Slot
+
+    clinic = session(dr_bob, capacity=5)
+    patients = [make_user(f"crowd{i}", "patient", phone=f"1390000{i:04d}") for i in range(50)]
+    persons = [visit_person(p, i + 1) for i, p in enumerate(patients)]
+    results = race(
+        50,
+        lambda i: appointment_book(account=patients[i], data=booking(persons[i], clinic), actor=Actor.of(patients[i])),
+    )
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(refused) == 45 and {r.code for r in refused} == {"appointment.slot_full"}
+    assert Appointment.objects.filter(schedule=clinic).count() == 5
+    assert Slot.objects.filter(schedule=clinic, status="held").count() == 5
+    assert len(set(Appointment.objects.filter(schedule=clinic).values_list("slot", flat=True))) == 5
+
+
+def test_the_database_refuses_two_active_bookings_of_one_slot(alice, mallory, dr_bob):
+    """Even if a code path skipped the compare-and-set, the partial unique constraint holds the line."""
+    from django.db import IntegrityError, transaction
+
+    from ihospital.appointments.models import Appointment
+    from ihospital.appointments.services import appointment_book
+    from ihospital.appointments.tests.factories import booking, session, visit_person
+
+    clinic = session(dr_bob, capacity=1)
+    first = appointment_book(account=alice, data=booking(visit_person(alice), clinic), actor=Actor.of(alice))
+    other = visit_person(mallory, 2)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appointment.objects.create(
+            account=mallory,
+            visit_person=other,
+            schedule=clinic,
+            slot=first.slot,
+            complaint="x" * 10,
+            prior_visit_date=first.prior_visit_date,
+            prior_hospital="h",
+            prior_diagnosis="d",
+            fee_fen=1,
+            hold_expires_at=first.hold_expires_at,
+        )

@@ -96,3 +96,17 @@ class SandboxNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.out_trade_no} [{self.status}]"
+
+
+class SandboxPayFault(models.Model):
+    """The payment sandbox's armed notification fault (one row). Kept in the database rather than the cache
+    because the embedded mode's cache is per process, and the worker that sends notifications must see
+    what the developer armed from the web page."""
+
+    mode = models.CharField(max_length=10)
+    delay_seconds = models.PositiveIntegerField(default=0)
+    remaining = models.PositiveIntegerField(default=0)
+    armed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.mode} × {self.remaining}"

@@ -70,7 +70,7 @@ def _take_slot(schedule: Schedule, number: int | None) -> Slot:
         candidates = list(bookable.filter(number=number, status=Slot.Status.FREE).values_list("pk", flat=True))
     else:
         free = bookable.filter(status=Slot.Status.FREE).order_by("number").select_for_update(skip_locked=True)
-        candidates = list(free.values_list("pk", flat=True)[:3])
+        candidates = list(free.values_list("pk", flat=True)[:1])  # lock only the one we take
     for slot_pk in candidates:
         taken = Slot.objects.filter(pk=slot_pk, status=Slot.Status.FREE, schedule__status=Schedule.Status.OPEN)
         if taken.update(status=Slot.Status.HELD):
