@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.http import FileResponse, JsonResponse
+from django.http import JsonResponse
 from ninja import File, Router, Status, UploadedFile
 
 from ihospital.accounts.selectors import access_visit_person
 from ihospital.appointments import selectors, services
+from ihospital.appointments.downloads import attachment_response
 from ihospital.appointments.schemas import (
     AcceptIn,
     AppointmentOut,
@@ -26,11 +27,8 @@ def _answer(status: int, body) -> JsonResponse:
     return JsonResponse(body, status=status, safe=False)
 
 
-def _serve(attachment) -> FileResponse:
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    response["Content-Disposition"] = f'inline; filename="{attachment.public_id}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+def _serve(attachment):
+    return attachment_response(attachment)
 
 
 def build_patient_router(auth) -> Router:
@@ -86,7 +84,7 @@ def build_patient_router(auth) -> Router:
         actor = Actor.of(request.auth, request)
         appointment = selectors.access_appointment(user=request.auth, public_id=appointment_id, actor=actor)
         attachment = services.appointment_attach(
-            appointment=appointment, name=file.name or "upload", data=file.read(), actor=actor
+            appointment=appointment, name=file.name or "upload", data=file, actor=actor
         )
         return Status(201, attachment)
 

@@ -1,7 +1,12 @@
 """Appointment writes. Split by stage: booking (hold + payment), review (doctor), cancellation/stops,
 attachments and the sweepers that expire holds and reject unreviewed requests."""
 
-from ihospital.appointments.services.booking import BookingInput, appointment_book, appointment_checkout
+from ihospital.appointments.services.booking import (
+    BookingInput,
+    appointment_book,
+    appointment_checkout,
+    check_bookable,
+)
 from ihospital.appointments.services.files import appointment_attach
 from ihospital.appointments.services.lifecycle import (
     appointment_cancel,
@@ -23,5 +28,6 @@ __all__ = [
     "appointment_reject",
     "appointments_expire_due_holds",
     "appointments_reject_unreviewed",
+    "check_bookable",
     "session_stop",
 ]

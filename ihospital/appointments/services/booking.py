@@ -60,6 +60,18 @@ def _check_session(schedule: Schedule) -> None:
         raise DomainError(AppointmentError.NOT_YET_OPEN, days=settings.BOOKING_OPENS_DAYS_AHEAD)
 
 
+def check_bookable(schedule: Schedule) -> None:
+    """Cheap read-only refusal before any write (the sold-out path of a flash crowd): the session must be
+    online, open, within the booking window and still have a free bookable slot. Booking re-checks all
+    of it under the compare-and-set; this only spares a crowd the writes a doomed attempt would make."""
+    _check_session(schedule)
+    latest_start = now() + timedelta(minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
+    if not Slot.objects.filter(schedule=schedule, status=Slot.Status.FREE, starts_at__gte=latest_start).exists():
+        if Slot.objects.filter(schedule=schedule, status=Slot.Status.FREE).exists():
+            raise DomainError(AppointmentError.CLOSED, minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
+        raise DomainError(AppointmentError.SLOT_FULL)
+
+
 def _take_slot(schedule: Schedule, number: int | None) -> Slot:
     """Hold one free slot with a compare-and-set: the chosen one, or else the earliest bookable one.
     SKIP LOCKED lets a crowd of bookers each grab a different slot instead of queueing on the first."""

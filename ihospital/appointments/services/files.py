@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -16,7 +18,7 @@ EDITABLE = (Appointment.Status.PENDING_PAYMENT, Appointment.Status.REQUESTED)
 
 
 @transaction.atomic
-def appointment_attach(*, appointment: Appointment, name: str, data: bytes, actor: Actor) -> Attachment:
+def appointment_attach(*, appointment: Appointment, name: str, data: bytes | BinaryIO, actor: Actor) -> Attachment:
     """Attach one image or PDF (checked by content, metadata stripped) before the doctor's review.
 
     Refuses: upload.* (type, size, corrupt), appointment.too_many_attachments, core.illegal_transition.
