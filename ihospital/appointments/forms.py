@@ -75,13 +75,12 @@ class BookingForm(forms.Form):
 
     def __init__(self, *args, persons=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["visit_person"].choices = [(str(p.public_id), p.name) for p in persons]
+        choices = [(str(p.public_id), f"{p.name} ({p.get_relationship_display()})") for p in persons]
+        if len(choices) > 1:  # make the patient choose: booking for the wrong family member is easy to miss
+            choices.insert(0, ("", _("Choose who the visit is for")))
+        self.fields["visit_person"].choices = choices
         # The diagnosis can't be in the future; a phone's date picker then greys out later days.
         self.fields["prior_visit_date"].widget.attrs["max"] = timezone.localdate().isoformat()
-
-
-class RejectForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for the patient"), max_length=300)
 
 
 class GuidanceForm(forms.Form):

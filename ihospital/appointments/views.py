@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,15 +16,20 @@ from ihospital.accounts.models import Role
 from ihospital.accounts.selectors import access_visit_person, visit_person_list
 from ihospital.accounts.views import patient_required
 from ihospital.appointments import forms, selectors, services
-from ihospital.appointments.uploads import check_upload
+from ihospital.appointments.downloads import attachment_response
 from ihospital.audit.services import Actor
-from ihospital.core.errors import DomainError
+from ihospital.core.errors import CoreError, DomainError
+from ihospital.core.time import now
 from ihospital.scheduling import guidance
 from ihospital.scheduling import selectors as catalog
 
 
 def _actor(request) -> Actor:
     return Actor.of(request.user, request)
+
+
+def _not_found(error: DomainError) -> bool:
+    return error.code == CoreError.NOT_FOUND.code
 
 
 @patient_required
@@ -44,6 +49,7 @@ def find_doctor(request):
             "result": result,
             "suggested": suggested,
             "departments": [d for d in departments if d.parent_id is not None or not d.children.exists()],
+            "hold_minutes": settings.BOOKING_HOLD_MINUTES,
         },
     )
 
@@ -67,20 +73,32 @@ def doctor_sessions(request, doctor_id):
         doctor = catalog.access_doctor(doctor_id)
     except DomainError:
         raise Http404 from None
+    sessions = catalog.doctor_sessions(doctor)
+    days: dict = {}
+    for session in sessions:  # grouped by day for the day picker; the selector orders them by start
+        days.setdefault(session.date, []).append(session)
     return render(
-        request, "appointments/doctor_sessions.html", {"doctor": doctor, "sessions": catalog.doctor_sessions(doctor)}
+        request,
+        "appointments/doctor_sessions.html",
+        {
+            "doctor": doctor,
+            "days": list(days.items()),
+            "departments": doctor.departments.all(),
+            "hold_minutes": settings.BOOKING_HOLD_MINUTES,
+        },
     )
 
 
-def _precheck_files(files) -> None:
-    """Refuse bad files before anything is booked, so a rejected upload never leaves a stray hold."""
-    if len(files) > settings.ATTACHMENT_MAX_COUNT:
-        from ihospital.appointments.errors import AppointmentError
-
-        raise DomainError(AppointmentError.TOO_MANY_ATTACHMENTS, limit=settings.ATTACHMENT_MAX_COUNT)
-    for upload in files:
-        check_upload(name=upload.name, data=upload.read(), max_bytes=settings.ATTACHMENT_MAX_BYTES)
-        upload.seek(0)
+def _booking_input(request, form, session, slot_number, actor) -> services.BookingInput:
+    return services.BookingInput(
+        visit_person=access_visit_person(user=request.user, public_id=form.cleaned_data["visit_person"], actor=actor),
+        schedule=session,
+        complaint=form.cleaned_data["complaint"],
+        prior_visit_date=form.cleaned_data["prior_visit_date"],
+        prior_hospital=form.cleaned_data["prior_hospital"],
+        prior_diagnosis=form.cleaned_data["prior_diagnosis"],
+        slot_number=slot_number,
+    )
 
 
 @patient_required
@@ -93,34 +111,54 @@ def book(request, session_id):
     actor = _actor(request)
     persons = visit_person_list(account=request.user, actor=actor)
     form = forms.BookingForm(request.POST or None, request.FILES or None, persons=persons)
-    slot_number = request.GET.get("slot") or request.POST.get("slot")
-    if request.method == "POST" and form.is_valid():
-        files = request.FILES.getlist("files")
+    raw_slot = request.POST.get("slot") or request.GET.get("slot") or ""
+    slot_number = int(raw_slot) if raw_slot.isdigit() else None
+    slot = session.slots.filter(number=slot_number).first() if slot_number else None
+    unavailable = None  # why nothing can be booked here, shown before the patient types anything
+    try:
+        services.check_bookable(session)
+    except DomainError as error:
+        unavailable = error.message
+    if request.method == "POST" and unavailable is None and form.is_valid():
         try:
-            _precheck_files(files)
-            data = services.BookingInput(
-                visit_person=access_visit_person(
-                    user=request.user, public_id=form.cleaned_data["visit_person"], actor=actor
-                ),
-                schedule=session,
-                complaint=form.cleaned_data["complaint"],
-                prior_visit_date=form.cleaned_data["prior_visit_date"],
-                prior_hospital=form.cleaned_data["prior_hospital"],
-                prior_diagnosis=form.cleaned_data["prior_diagnosis"],
-                slot_number=int(slot_number) if slot_number and slot_number.isdigit() else None,
-            )
+            data = _booking_input(request, form, session, slot_number, actor)
             appointment = services.appointment_book(account=request.user, data=data, actor=actor)
-            for upload in files:
-                services.appointment_attach(appointment=appointment, name=upload.name, data=upload.read(), actor=actor)
         except DomainError as error:
             attach_error(form, error)
         else:
-            return redirect("appointments:pay", appointment_id=appointment.public_id)
+            return _attach_and_pay(request, appointment, form.cleaned_data["files"], actor)
     return render(
         request,
         "appointments/book.html",
-        {"form": form, "session": session, "slot_number": slot_number, "persons": persons},
+        {
+            "form": form,
+            "session": session,
+            "slot": slot,
+            "slot_number": slot_number,
+            "slot_taken": slot is not None and slot.status != slot.Status.FREE,
+            "unavailable": unavailable,
+            "persons": persons,
+            "hold_minutes": settings.BOOKING_HOLD_MINUTES,
+            "max_files": settings.ATTACHMENT_MAX_COUNT,
+            "max_megabytes": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024),
+            "files_lost": bool(request.FILES) and form.is_bound and bool(form.errors),
+        },
     )
+
+
+def _attach_and_pay(request, appointment, files, actor):
+    """The files were checked by the form; one refused now (a race on the count) doesn't undo the booking:
+    the patient is told and can still pay or cancel."""
+    try:
+        for upload in files:
+            services.appointment_attach(appointment=appointment, name=upload.name, data=upload, actor=actor)
+    except DomainError as error:
+        messages.error(
+            request,
+            _("The booking was made, but a file could not be attached: %(problem)s") % {"problem": error.message},
+        )
+        return redirect("appointments:detail", appointment_id=appointment.public_id)
+    return redirect("appointments:pay", appointment_id=appointment.public_id)
 
 
 @patient_required
@@ -130,6 +168,8 @@ def pay(request, appointment_id):
         appointment = selectors.access_appointment(user=request.user, public_id=appointment_id, actor=actor)
         return redirect(services.appointment_checkout(appointment=appointment, actor=actor))
     except DomainError as error:
+        if _not_found(error):
+            raise Http404 from None
         messages.error(request, error.message)
         return redirect("appointments:detail", appointment_id=appointment_id)
 
@@ -146,7 +186,15 @@ def detail(request, appointment_id):
         appointment = selectors.access_appointment(user=request.user, public_id=appointment_id, actor=_actor(request))
     except DomainError:
         raise Http404 from None
-    return render(request, "appointments/detail.html", {"appointment": appointment})
+    return render(
+        request,
+        "appointments/detail.html",
+        {
+            "appointment": appointment,
+            "hold_over": appointment.hold_expires_at <= now(),
+            "cancel_hours": settings.CANCEL_FREE_UNTIL_HOURS_BEFORE,
+        },
+    )
 
 
 @patient_required
@@ -158,7 +206,7 @@ def cancel(request, appointment_id):
         services.appointment_cancel(account=request.user, appointment=appointment, actor=actor)
         messages.success(request, _("Booking cancelled."))
     except DomainError as error:
-        if error.code == "core.not_found":
+        if _not_found(error):
             raise Http404 from None
         messages.error(request, error.message)
     return redirect("appointments:detail", appointment_id=appointment_id)
@@ -171,11 +219,7 @@ def attachment_file(request, attachment_id):
         attachment = selectors.access_attachment(user=request.user, public_id=attachment_id, actor=_actor(request))
     except DomainError:
         raise Http404 from None
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(attachment)
 
 
 def doctor_required(view):
@@ -187,26 +231,32 @@ def doctor_required(view):
     return wrapper
 
 
-@doctor_required
-def review_queue(request):
+def _review_page(request, *, problem: dict | None = None, status: int = 200):
     return render(
         request,
         "appointments/review_queue.html",
         {
             "queue": selectors.review_queue(request.user),
             "upcoming": selectors.doctor_upcoming(request.user),
-            "reject_form": forms.RejectForm(),
+            "problem": problem or {},
         },
+        status=status,
     )
+
+
+@doctor_required
+def review_queue(request):
+    return _review_page(request)
 
 
 @doctor_required
 @require_POST
 def review_decide(request, appointment_id):
     actor = _actor(request)
+    decision = request.POST.get("decision")
     try:
         found = selectors.access_appointment_for_doctor(user=request.user, public_id=appointment_id, actor=actor)
-        if request.POST.get("decision") == "accept":
+        if decision == "accept":
             services.appointment_accept(
                 doctor=request.user,
                 appointment=found,
@@ -218,9 +268,18 @@ def review_decide(request, appointment_id):
             services.appointment_reject(
                 doctor=request.user, appointment=found, actor=actor, reason=request.POST.get("reason", "")
             )
-            messages.success(request, _("Declined and refunded: %(name)s.") % {"name": found.visit_person.name})
+            messages.success(
+                request, _("Declined: %(name)s. The fee is being refunded in full.") % {"name": found.visit_person.name}
+            )
     except DomainError as error:
-        if error.code == "core.not_found":
+        if _not_found(error):
             raise Http404 from None
-        messages.error(request, "; ".join([error.message, *error.fields.values()]))
+        # Shown on the request's own card, with what the doctor typed kept.
+        problem = {
+            "id": str(appointment_id),
+            "decision": decision,
+            "message": " ".join(error.fields.values()) or error.message,
+            "reason": request.POST.get("reason", ""),
+        }
+        return _review_page(request, problem=problem, status=error.status)
     return redirect("appointments:review_queue")

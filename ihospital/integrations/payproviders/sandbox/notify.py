@@ -31,7 +31,7 @@ from ihospital.integrations.payproviders import signing
 from ihospital.integrations.payproviders.sandbox import control, keys
 from ihospital.integrations.payproviders.sandbox.transport import transport
 
-logger = logging.getLogger("ihospital.payments.sandbox")
+logger = logging.getLogger(__name__)
 
 # WeChat Pay's notification retry intervals after each failed attempt (15 retries over about 24 h).
 RETRY_SCHEDULE_SECONDS = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600)

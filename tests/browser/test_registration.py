@@ -1,0 +1,208 @@
+"""Registration end to end, patient on a phone and doctor at a desk: book with a report photo, pay at the
+sandbox cashier, the doctor accepts, or declines and the fee comes back.
+
+The sandbox posts its signed notifications over real HTTP to the live server (PUBLIC_BASE_URL). Huey runs in
+immediate mode (root conftest): what is due now runs inline, and what is scheduled for later (a refund the
+"bank" completes after PAYMENT_SANDBOX_REFUND_DELAY_SECONDS, a notification retry) waits in huey's memory
+until ``run_due_tasks`` runs it, as the worker's scheduler would.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, date, datetime, timedelta
+from io import BytesIO
+
+import pytest
+from django.test import Client
+from huey.contrib.djhuey import HUEY
+from PIL import Image
+from playwright.sync_api import BrowserContext, Page, expect
+
+from ihospital.appointments.models import Appointment
+from ihospital.appointments.services import appointment_book, appointment_checkout
+from ihospital.appointments.tests.factories import booking, session, visit_person
+from ihospital.audit.services import Actor
+from ihospital.core.testing.personas import PASSWORD
+from ihospital.integrations.models import SandboxSms
+from ihospital.integrations.payproviders.sandbox import trades
+from ihospital.payments.models import PaymentOrder
+
+DESK = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
+WAIT_SECONDS = 15  # bounded wait for asynchronous outcomes (payment notification, refund)
+
+
+@pytest.fixture(autouse=True)
+def sandbox_over_http(settings, live_server):
+    """The sandbox reaches the live server over HTTP, quickly: short retry and refund delays."""
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.PAYMENT_PROVIDER = "ihospital.integrations.payproviders.sandbox.provider.SandboxPayProvider"
+    settings.PAYMENT_SANDBOX_TRANSPORT = "ihospital.integrations.payproviders.sandbox.transport.HttpxTransport"
+    settings.PAYMENT_SANDBOX_RETRY_FACTOR = 0.02  # 15 s → 0.3 s
+    settings.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = 1
+    HUEY.flush()
+    yield
+    HUEY.flush()
+
+
+def run_due_tasks() -> int:
+    """What huey's scheduler does each second: run the scheduled tasks that are due."""
+    moment = datetime.now(UTC).replace(tzinfo=None)
+    due = HUEY.read_schedule(moment)
+    for task in due:
+        HUEY.execute(task, timestamp=moment)
+    return len(due)
+
+
+def reload_until(page: Page, locator, *, seconds: float = WAIT_SECONDS) -> None:
+    """Reload (as a patient pulls to refresh) until ``locator`` shows, running due tasks in between."""
+    deadline = time.monotonic() + seconds
+    while not locator.is_visible():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not shown within {seconds} s: {locator}")
+        run_due_tasks()
+        time.sleep(0.2)
+        page.reload()
+    expect(locator).to_be_visible()
+
+
+def report_photo() -> dict:
+    out = BytesIO()
+    Image.new("RGB", (320, 200), (30, 120, 200)).save(out, format="PNG")
+    return {"name": "血压记录.png", "mimeType": "image/png", "buffer": out.getvalue()}
+
+
+def sms_code_sent_to(phone: str) -> str:
+    text = SandboxSms.objects.filter(phone=phone).latest("id").text
+    return re.search(r"\b(\d{6})\b", text).group(1)
+
+
+def sign_in_patient_by_sms(page: Page, live_server, phone: str) -> None:
+    page.goto("/p/sign-in/")
+    page.locator("[name=phone]").fill(phone)
+    page.get_by_test_id("send-code").click()
+    expect(page.get_by_test_id("code-sent")).to_be_visible()
+    page.locator("[name=code]").fill(sms_code_sent_to(phone))
+    page.get_by_test_id("verify-code").click()
+    expect(page).to_have_url(f"{live_server.url}/p/")
+
+
+def sign_in_staff(page: Page, live_server, username: str, then: str) -> None:
+    page.goto(f"/staff/sign-in/?next={then}")
+    page.locator("[name=username]").fill(username)
+    page.locator("[name=password]").fill(PASSWORD)
+    page.locator("form button.btn-primary").click()
+    expect(page).to_have_url(f"{live_server.url}{then}")
+
+
+def signed_in(context: BrowserContext, live_server, user) -> BrowserContext:
+    """Skip the sign-in pages: give the browser the session cookie of a signed-in test client."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"]
+    context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+    return context
+
+
+def appointment_url(live_server, appointment: Appointment) -> str:
+    return f"{live_server.url}/p/appointments/{appointment.public_id}/"
+
+
+@pytest.mark.browser
+def test_patient_books_with_a_photo_pays_and_the_doctor_accepts(
+    browser, new_phone_context, live_server, screenshot, alice, dr_bob
+):
+    clinic = session(dr_bob, capacity=4)
+    visit_person(alice)
+
+    # The patient, on a phone: sign in, department → doctor → a free time.
+    patient = new_phone_context(browser).new_page()
+    sign_in_patient_by_sms(patient, live_server, alice.phone)
+    patient.get_by_test_id("go-book").click()
+    patient.locator(f"a[href='/p/book/departments/{clinic.department.public_id}/']").first.click()
+    patient.get_by_test_id("doctor").filter(has_text=dr_bob.full_name).click()
+    expect(patient.get_by_test_id("slot")).to_have_count(4)
+    patient.get_by_test_id("slot").nth(1).click()
+
+    # The booking form: condition, the in-person diagnosis, a report photo, the follow-up confirmation.
+    expect(patient.get_by_test_id("follow-up-rule")).to_be_visible()
+    expect(patient.get_by_test_id("hold-note")).to_be_visible()
+    patient.locator("[name=complaint]").fill("高血压复诊，最近早上血压偏高")
+    patient.locator("[name=prior_visit_date]").fill((date.today() - timedelta(days=90)).isoformat())
+    patient.locator("[name=prior_hospital]").fill("苏州市立医院")
+    patient.locator("[name=prior_diagnosis]").fill("原发性高血压")
+    patient.get_by_test_id("files").set_input_files([report_photo()])
+    expect(patient.get_by_test_id("files-chosen")).to_contain_text("血压记录.png")
+    patient.locator("[name=follow_up]").check()
+    screenshot(patient, "registration-booking-form")
+    patient.get_by_test_id("book").click()
+
+    # The sandbox cashier, then back to the booking: paid, waiting for the doctor.
+    expect(patient).to_have_url(re.compile(r"/sandbox/pay/\w+/$"))
+    expect(patient.get_by_test_id("sandbox-amount")).to_contain_text("30.00")
+    screenshot(patient, "registration-cashier")
+    patient.get_by_test_id("sandbox-confirm").click()
+    appointment = Appointment.objects.get(account=alice)
+    expect(patient).to_have_url(appointment_url(live_server, appointment))
+    reload_until(patient, patient.locator("[data-testid=state][data-status=requested]"))
+    expect(patient.get_by_test_id("status")).to_have_attribute("data-status", "requested")
+    expect(patient.get_by_test_id("attachment")).to_have_count(1)
+    screenshot(patient, "registration-paid-awaiting-review")
+
+    # The doctor, at a desk: the request with its declaration and the photo itself.
+    doctor = new_phone_context(browser, **DESK).new_page()
+    sign_in_staff(doctor, live_server, "dr_bob", "/staff/review/")
+    request = doctor.locator(f"[data-testid=request][data-id='{appointment.public_id}']")
+    expect(request).to_be_visible()
+    expect(request.get_by_test_id("declaration")).to_contain_text("原发性高血压")
+    photo = request.get_by_test_id("attachment")
+    expect(photo).to_be_visible()
+    assert photo.evaluate("img => img.complete && img.naturalWidth") == 320  # served and decoded, not a broken icon
+    screenshot(doctor, "registration-review-queue")
+    request.get_by_test_id("confirm-diagnosis").check()
+    request.get_by_test_id("accept").click()
+    expect(doctor.get_by_test_id("queue-empty")).to_be_visible()
+
+    # The patient pulls to refresh: accepted.
+    patient.reload()
+    expect(patient.get_by_test_id("status")).to_have_attribute("data-status", "accepted")
+    expect(patient.get_by_test_id("accepted-note")).to_be_visible()
+    screenshot(patient, "registration-accepted")
+    appointment.refresh_from_db()
+    assert appointment.status == "accepted" and appointment.prior_diagnosis_confirmed
+
+
+@pytest.mark.browser
+def test_the_doctor_declines_and_the_patient_sees_the_refund_arrive(
+    browser, new_phone_context, live_server, screenshot, alice, dr_bob
+):
+    clinic = session(dr_bob, capacity=2)
+    appointment = appointment_book(account=alice, data=booking(visit_person(alice), clinic), actor=Actor.of(alice))
+    appointment_checkout(appointment=appointment, actor=Actor.of(alice))
+    trades.pay(PaymentOrder.objects.get(public_id=appointment.payment_order_id).out_trade_no)  # notifies over HTTP
+
+    patient = signed_in(new_phone_context(browser), live_server, alice).new_page()
+    patient.goto(appointment_url(live_server, appointment))
+    reload_until(patient, patient.locator("[data-testid=state][data-status=requested]"))
+
+    doctor = new_phone_context(browser, **DESK).new_page()
+    sign_in_staff(doctor, live_server, "dr_bob", "/staff/review/")
+    request = doctor.locator(f"[data-testid=request][data-id='{appointment.public_id}']")
+    request.get_by_test_id("reject").click()  # no reason yet: refused on the card, nothing changes
+    expect(request.get_by_test_id("review-error")).to_be_visible()
+    request.get_by_test_id("reject-reason").fill("病情需要面诊，请先到心内科门诊就诊")
+    request.get_by_test_id("reject").click()
+    expect(doctor.get_by_test_id("queue-empty")).to_be_visible()
+
+    # The patient sees the decline at once; the money comes back when the "bank" completes the refund.
+    patient.reload()
+    expect(patient.get_by_test_id("status")).to_have_attribute("data-status", "rejected")
+    expect(patient.get_by_test_id("rejected-note")).to_contain_text("病情需要面诊")
+    expect(patient.get_by_test_id("refund-pending")).to_be_visible()
+    screenshot(patient, "registration-declined-refund-pending")
+    reload_until(patient, patient.get_by_test_id("refund-done"))
+    expect(patient.get_by_test_id("status")).to_have_attribute("data-refund", "done")
+    screenshot(patient, "registration-declined-refunded")
+    order = PaymentOrder.objects.get(public_id=appointment.payment_order_id)
+    assert (order.status, order.refunded_fen) == ("refunded", 3000)
