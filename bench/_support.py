@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -346,6 +347,61 @@ class CpuMeter:
             f"CPU (cores): server {r['server']:.2f}, postgres {r['postgres']:.2f}, load generator {r['client']:.2f}, "
             f"others {r['other']:.2f}; machine {r['machine']:.2f} of {os.cpu_count()}"
         )
+
+
+class ActivitySampler:
+    """Samples pg_stat_activity of one database every ``interval`` s during a phase (an asyncio task on a
+    superuser connection, outside the bench role's connection limit): what the server's backends are doing.
+    Buckets: running, waiting on a lock, idle in transaction (the database waits for Python while the
+    transaction's locks stay held), other waits."""
+
+    def __init__(self, db_name: str, interval: float = 0.05):
+        self.db_name, self.interval = db_name, interval
+        self.samples: list[Counter] = []
+        self._task = None
+
+    async def __aenter__(self):
+        import psycopg
+
+        self._conn = await psycopg.AsyncConnection.connect(PG_ADMIN_URL, autocommit=True)
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def _run(self):
+        sql = (
+            "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        while not self._stop.is_set():
+            rows = await (await self._conn.execute(sql, (self.db_name,))).fetchall()
+            counts: Counter = Counter()
+            for state, wait_type, wait_event in rows:
+                if state == "active":
+                    counts["lock wait" if wait_type == "Lock" else f"active {wait_event or 'on CPU'}"] += 1
+                elif state and state.startswith("idle in transaction"):
+                    counts["idle in transaction"] += 1
+                else:
+                    counts[state or "?"] += 1
+            self.samples.append(counts)
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+            except TimeoutError:
+                pass
+
+    async def __aexit__(self, *exc):
+        self._stop.set()
+        await self._task
+        await self._conn.close()
+        return False
+
+    def summary(self) -> dict:
+        """Mean number of backends in each bucket over the samples."""
+        total: Counter = Counter()
+        for sample in self.samples:
+            total.update(sample)
+        n = max(1, len(self.samples))
+        return {k: round(v / n, 2) for k, v in total.most_common()}
 
 
 # --- a minimal keep-alive HTTP/1.1 client ----------------------------------------------------------

@@ -148,6 +148,13 @@ async def flash_crowd(port: int, requests: list[bytes], retry_seconds: float, re
     return {"first": first, "retry": retry, "window": window}
 
 
+async def sampled(db_name: str, work) -> tuple:
+    """Run ``work`` while sampling what the database's backends do; returns (work's result, activity)."""
+    async with s.ActivitySampler(db_name) as sampler:
+        result = await work
+    return result, sampler.summary()
+
+
 # --- database-side numbers -------------------------------------------------------------------------
 
 
@@ -369,7 +376,9 @@ def main() -> int:
         reqs = [booking_request(p, sessions["big"]["id"]) for p in patients[: args.big_capacity]]
         before = db_counters(db_url, args.db)
         with s.CpuMeter(pids) as cpu_b:
-            res, wall = loop.run_until_complete(closed_loop(port, reqs, args.concurrency))
+            (res, wall), activity_b = loop.run_until_complete(
+                sampled(args.db, closed_loop(port, reqs, args.concurrency))
+            )
         after = db_counters(db_url, args.db)
         b = {
             "n": len(res),
@@ -381,11 +390,13 @@ def main() -> int:
             "cpu_ms_per_answer": cpu_b.per_answer_ms(len(res)),
             "db_per_answer": per_answer(before, after, len(res)),
             "db_check": oversell_check(db_url, sessions["big"]),
+            "db_backends": activity_b,
         }
         results["b"] = b
         print(
             f"[b] booking ×{len(res)}, {args.concurrency} clients: {b['rps']:.1f} req/s, p50 {b['p50_ms']:.0f} ms, "
-            f"p99 {b['p99_ms']:.0f} ms, {b['answers']}\n    {cpu_b.line()}\n    {per_answer_line(b['db_per_answer'])}",
+            f"p99 {b['p99_ms']:.0f} ms, {b['answers']}\n    {cpu_b.line()}\n    {per_answer_line(b['db_per_answer'])}\n"
+            f"    database backends (mean over samples): {activity_b}",
             flush=True,
         )
 
@@ -395,7 +406,9 @@ def main() -> int:
         before = db_counters(db_url, args.db)
         retry_meter = s.CpuMeter(pids)
         with s.CpuMeter(pids) as cpu_c:
-            crowd = loop.run_until_complete(flash_crowd(port, reqs, args.sold_out_seconds, retry_meter))
+            crowd, activity_c = loop.run_until_complete(
+                sampled(args.db, flash_crowd(port, reqs, args.sold_out_seconds, retry_meter))
+            )
         after = db_counters(db_url, args.db)
         first, retry, window = crowd["first"], crowd["retry"], crowd["window"]
         created = [f for f in first if f[0] == 201]
@@ -424,6 +437,7 @@ def main() -> int:
             "retry_cpu": retry_meter.result,
             "retry_cpu_ms_per_answer": retry_meter.per_answer_ms(len(retry)),
             "db_per_answer": per_answer(before, after, len(first) + len(retry)),
+            "db_backends": activity_c,
         }
         results["c"] = c
         print(
@@ -436,14 +450,16 @@ def main() -> int:
             f"    sold-out retries for {args.sold_out_seconds:.0f} s (+ drain, {retry_wall:.1f} s): "
             f"{c['sold_out_rps']:.1f} slot_full/s, {c['retry_answers']}, p50 {c['retry_p50_ms']:.0f} ms, "
             f"p99 {c['retry_p99_ms']:.0f} ms\n    retry phase {retry_meter.line()}\n"
-            f"    {per_answer_line(c['db_per_answer'])}",
+            f"    {per_answer_line(c['db_per_answer'])}\n    database backends (mean over samples): {activity_c}",
             flush=True,
         )
 
         # The sold-out path alone, at the concurrency of (a): what one sold-out answer costs.
         reqs = [booking_request(p, flash["id"]) for p in patients[: args.concurrency]]
         with s.CpuMeter(pids) as cpu_c32:
-            res, wall = loop.run_until_complete(timed_loop(port, reqs, args.sold_out_seconds))
+            (res, wall), activity_c32 = loop.run_until_complete(
+                sampled(args.db, timed_loop(port, reqs, args.sold_out_seconds))
+            )
         sold = sum(1 for r in res if r[0] == 409 and code_of(r[2]) == SOLD_OUT)
         c["sold_out_at_a_concurrency"] = {
             "clients": args.concurrency,
@@ -452,12 +468,13 @@ def main() -> int:
             **latency_summary([r[1] for r in res]),
             "cpu": cpu_c32.result,
             "cpu_ms_per_answer": cpu_c32.per_answer_ms(len(res)),
+            "db_backends": activity_c32,
         }
         c32 = c["sold_out_at_a_concurrency"]
         print(
             f"[c] sold-out path alone, {args.concurrency} clients for {args.sold_out_seconds:.0f} s: "
             f"{c32['rps']:.1f} slot_full/s, p50 {c32['p50_ms']:.0f} ms, p99 {c32['p99_ms']:.0f} ms, "
-            f"{c32['answers']}\n    {cpu_c32.line()}",
+            f"{c32['answers']}\n    {cpu_c32.line()}\n    database backends (mean over samples): {activity_c32}",
             flush=True,
         )
 

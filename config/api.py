@@ -15,8 +15,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from ihospital.accounts import api as accounts_api
 from ihospital.appointments import api as appointments_api
-from ihospital.scheduling import api as scheduling_api
 from ihospital.core.errors import CoreError, DomainError
+from ihospital.scheduling import api as scheduling_api
 
 
 def _error(api: NinjaAPI, request, error: DomainError):

@@ -44,6 +44,8 @@ def _serve(host: str, port: int, *, with_worker: bool, workers: int = 1) -> None
 def demo(args: argparse.Namespace) -> None:
     # The demo is a developer's machine: debug pages, the SMS inbox page, plain HTTP on loopback.
     os.environ.setdefault("DEBUG", "1")
+    # The sandbox cashier sends patients back, and posts its notifications, to this very server.
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["load_demo", "--base-url", f"http://{args.host}:{args.port}"])
     print(f"\n  ihospital is starting at http://{args.host}:{args.port}/  (Ctrl+C stops it)\n", flush=True)

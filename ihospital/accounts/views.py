@@ -7,6 +7,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,7 +24,7 @@ def patient_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated or request.user.role != Role.PATIENT:
-            return redirect(f"{settings.PATIENT_LOGIN_URL}?next={request.path}")
+            return redirect_to_login(request.get_full_path(), settings.PATIENT_LOGIN_URL)
         return view(request, *args, **kwargs)
 
     return wrapper

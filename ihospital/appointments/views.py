@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -225,7 +227,7 @@ def attachment_file(request, attachment_id):
 def doctor_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated or request.user.role != Role.DOCTOR:
-            return redirect(f"/staff/sign-in/?next={request.path}")
+            return redirect_to_login(request.get_full_path(), reverse("accounts:staff_sign_in"))
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -80,10 +80,10 @@ def access_doctor(public_id: UUID | str) -> DoctorProfile:
 
 def doctor_sessions(doctor: DoctorProfile, *, days: int = 7) -> list[Schedule]:
     """The doctor's online sessions in the next ``days`` days, each with its free slots prefetched."""
-    start, _ = bookable_window()
+    start, end = bookable_window()
     return list(
         online_sessions()
-        .filter(doctor=doctor, starts_at__lt=now() + timedelta(days=days + 1))
+        .filter(doctor=doctor, starts_at__lt=min(end, now() + timedelta(days=days)))
         .select_related("department")
         .prefetch_related(Prefetch("slots", queryset=free_slots().order_by("number"), to_attr="free"))
         .filter(slots__ends_at__gte=start)
@@ -92,7 +92,10 @@ def doctor_sessions(doctor: DoctorProfile, *, days: int = 7) -> list[Schedule]:
 
 
 def access_online_session(public_id: UUID | str) -> Schedule:
+    """A session offered online (an on-site session's id is not found here)."""
     try:
-        return Schedule.objects.select_related("doctor__user", "department").get(public_id=public_id)
+        return Schedule.objects.select_related("doctor__user", "department").get(
+            public_id=public_id, category__in=ONLINE_CATEGORIES
+        )
     except (Schedule.DoesNotExist, ValueError):
         raise DomainError(CoreError.NOT_FOUND) from None

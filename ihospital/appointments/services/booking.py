@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ihospital.accounts.models import User, VisitPerson
@@ -39,9 +40,9 @@ def _check_input(data: BookingInput) -> None:
     complaint = (data.complaint or "").strip()
     if not 5 <= len(complaint) <= 500:
         problems.add("complaint", _("Describe your condition in 5–500 characters."))
-    if data.prior_visit_date is None or data.prior_visit_date > date.today():
+    if data.prior_visit_date is None or data.prior_visit_date > timezone.localdate():
         problems.add("prior_visit_date", _("Give the date of your in-person diagnosis (not in the future)."))
-    elif data.prior_visit_date < date.today() - timedelta(days=365 * 5):
+    elif data.prior_visit_date < timezone.localdate() - timedelta(days=365 * 5):
         problems.add("prior_visit_date", _("Online follow-up needs an in-person diagnosis from the last 5 years."))
     if not 2 <= len((data.prior_hospital or "").strip()) <= 100:
         problems.add("prior_hospital", _("Name the hospital where you were diagnosed."))

@@ -71,8 +71,15 @@ class Command(BaseCommand):
     def _sessions(self, index, username, profile, department, fee) -> None:
         today = date.today()
         for offset, period, category, capacity in demo.sessions_for(index, username):
-            data = SessionInput(doctor=profile, department=department, date=today + timedelta(days=offset),
-                                period=period, category=category, capacity=capacity, fee_fen=fee)
+            data = SessionInput(
+                doctor=profile,
+                department=department,
+                date=today + timedelta(days=offset),
+                period=period,
+                category=category,
+                capacity=capacity,
+                fee_fen=fee,
+            )
             try:
                 schedule_create(data=data, actor=LOADER)
             except DomainError:
