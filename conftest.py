@@ -29,6 +29,16 @@ def _isolated_var_dir(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def payment_sandbox_in_process(settings):
+    """The payment sandbox answers in process: its notifications reach the notify view through the test
+    client (no sockets), without retry delays. Browser tests switch back to real HTTP."""
+    settings.PAYMENT_SANDBOX_TRANSPORT = "ihospital.integrations.payproviders.sandbox.transport.DjangoClientTransport"
+    settings.PAYMENT_SANDBOX_RETRY_FACTOR = 0
+    settings.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = 0
+    settings.PUBLIC_BASE_URL = "http://testserver"
+
+
 @pytest.fixture
 def admin_client_for(db, client):
     """A Django test client signed in as a back-office user of ``role``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
@@ -31,7 +32,7 @@ def access_visit_person(*, user: User, public_id: UUID | str, actor: Actor) -> V
     """Fetch a visit person the user manages. Someone else's (or a malformed id) is not found."""
     try:
         person = VisitPerson.objects.get(public_id=public_id, account=user)
-    except (VisitPerson.DoesNotExist, ValueError, TypeError):
+    except (VisitPerson.DoesNotExist, ValueError, TypeError, ValidationError):
         raise DomainError(CoreError.NOT_FOUND) from None
     with transaction.atomic():
         record(actor=actor, action="visit_person.read", target_type="visit_person", target_id=str(person.public_id))

@@ -3,13 +3,8 @@ from huey.contrib.djhuey import HUEY
 
 
 @pytest.fixture(autouse=True)
-def sandbox_in_process(settings):
-    """The payment sandbox answers in process: notifications reach the notify view through the test
-    client, without retry delays."""
-    settings.PAYMENT_SANDBOX_TRANSPORT = "ihospital.integrations.payproviders.sandbox.transport.DjangoClientTransport"
-    settings.PAYMENT_SANDBOX_RETRY_FACTOR = 0
-    settings.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = 0
-    settings.PUBLIC_BASE_URL = "http://testserver"
+def no_leftover_tasks():
+    """Delayed tasks (hold expiry) stay in huey's memory in immediate mode; no test inherits another's."""
     HUEY.flush()
     yield
     HUEY.flush()
