@@ -40,6 +40,7 @@ def find_doctor(request):
     result = guidance.guide(form.cleaned_data["text"]) if form.is_valid() else None
     departments = list(catalog.department_list())
     by_code = {d.code: d for d in departments}
+    parents = {d.parent_id for d in departments}
     suggested = [
         (by_code[s.department_code], s) for s in (result.suggestions if result else []) if s.department_code in by_code
     ]
@@ -50,7 +51,7 @@ def find_doctor(request):
             "form": form,
             "result": result,
             "suggested": suggested,
-            "departments": [d for d in departments if d.parent_id is not None or not d.children.exists()],
+            "departments": [d for d in departments if d.pk not in parents],  # bookable leaves of the tree
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
         },
     )
