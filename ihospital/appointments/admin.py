@@ -53,7 +53,13 @@ class ScheduleAdmin(RoleAdmin):
             try:
                 cancelled = session_stop(schedule=schedule, reason=reason, actor=actor)
                 self.message_user(
-                    request, _("%(session)s stopped; %(n)d bookings refunded.") % {"session": schedule, "n": cancelled}
+                    request,
+                    ngettext(
+                        "%(date)s %(period)s stopped; %(n)d booking cancelled, paid fees refunded in full.",
+                        "%(date)s %(period)s stopped; %(n)d bookings cancelled, paid fees refunded in full.",
+                        cancelled,
+                    )
+                    % {"date": schedule.date, "period": schedule.get_period_display(), "n": cancelled},
                 )
             except DomainError as error:
                 self.message_user(request, f"{schedule}: {error.message}", messages.WARNING)

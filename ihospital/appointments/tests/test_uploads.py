@@ -13,6 +13,15 @@ from PIL.PngImagePlugin import PngInfo
 from ihospital.appointments.uploads import MB, UploadError, check_upload, safe_name
 from ihospital.core.errors import DomainError
 
+
+@pytest.fixture
+def english():
+    """These tests read the English message text (the default language is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
 LIMIT = 2 * MB
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 GPS_IFD, ORIENTATION, MAKE = 0x8825, 0x0112, 0x010F
@@ -172,6 +181,7 @@ def test_png_with_a_broken_checksum_is_corrupt():
     refused(UploadError.CORRUPT, bytes(png))
 
 
+@pytest.mark.usefixtures("english")
 def test_decompression_bomb_is_refused_before_decoding():
     error = refused(UploadError.TOO_MANY_PIXELS, png_header_only(20_000, 20_000))
     assert "40 megapixels" in error.message
@@ -249,6 +259,7 @@ def test_pdf_without_an_end_is_corrupt():
 # ------------------------------------------------------------------------------------------- size and input
 
 
+@pytest.mark.usefixtures("english")
 def test_oversize_is_refused_before_decoding():
     error = refused(UploadError.TOO_LARGE, b"not even an image" + b"\0" * MB, max_bytes=MB)
     assert error.message == "The file is too large. The limit is 1 MB."
