@@ -40,10 +40,12 @@ def build_patient_router(auth) -> Router:
         actor = Actor.of(request.auth, request)
 
         def run():
+            session = access_online_session(body.session_id)
+            services.check_bookable(session)  # a sold-out session answers before anything is written
             person = access_visit_person(user=request.auth, public_id=body.visit_person_id, actor=actor)
             data = services.BookingInput(
                 visit_person=person,
-                schedule=access_online_session(body.session_id),
+                schedule=session,
                 complaint=body.complaint,
                 prior_visit_date=body.prior_visit_date,
                 prior_hospital=body.prior_hospital,
@@ -51,8 +53,7 @@ def build_patient_router(auth) -> Router:
                 slot_number=body.slot_number,
             )
             appointment = services.appointment_book(account=request.auth, data=data, actor=actor)
-            fresh = selectors.access_appointment(user=request.auth, public_id=appointment.public_id, actor=actor)
-            return 201, AppointmentOut.from_orm(fresh).model_dump(mode="json")
+            return 201, AppointmentOut.from_orm(appointment).model_dump(mode="json")
 
         return _answer(*idempotency.replay_or_run(request, endpoint="appointments.book", run=run))
 

@@ -41,7 +41,7 @@ def client_of(request: Any) -> tuple[str | None, str]:
     return meta.get("REMOTE_ADDR") or None, meta.get("HTTP_USER_AGENT", "")[:300]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # always inside the caller's transaction: no savepoint needed
 def record(
     *,
     actor: Actor,

@@ -22,6 +22,7 @@ def english():
     with translation.override("en"):
         yield
 
+
 LIMIT = 2 * MB
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 GPS_IFD, ORIENTATION, MAKE = 0x8825, 0x0112, 0x010F
