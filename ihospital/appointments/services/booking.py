@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -61,15 +62,27 @@ def _check_session(schedule: Schedule) -> None:
         raise DomainError(AppointmentError.NOT_YET_OPEN, days=settings.BOOKING_OPENS_DAYS_AHEAD)
 
 
+SOLD_OUT_SECONDS = 2  # how long a "sold out" answer may be reused without asking the database
+
+
+def _sold_out_key(schedule: Schedule) -> str:
+    return f"appointments:sold_out:{schedule.pk}"
+
+
 def check_bookable(schedule: Schedule) -> None:
     """Cheap read-only refusal before any write (the sold-out path of a flash crowd): the session must be
-    online, open, within the booking window and still have a free bookable slot. Booking re-checks all
-    of it under the compare-and-set; this only spares a crowd the writes a doomed attempt would make."""
+    online, open, within the booking window and still have a free bookable slot. A session found sold
+    out is remembered for SOLD_OUT_SECONDS, so a crowd hammering it is answered from the cache; a place
+    freed meanwhile shows up at most that much later. Booking re-checks everything under the
+    compare-and-set: this only spares a crowd the work a doomed attempt would do."""
+    if cache.get(_sold_out_key(schedule)):
+        raise DomainError(AppointmentError.SLOT_FULL)
     _check_session(schedule)
     latest_start = now() + timedelta(minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
     if not Slot.objects.filter(schedule=schedule, status=Slot.Status.FREE, starts_at__gte=latest_start).exists():
         if Slot.objects.filter(schedule=schedule, status=Slot.Status.FREE).exists():
             raise DomainError(AppointmentError.CLOSED, minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
+        cache.set(_sold_out_key(schedule), True, timeout=SOLD_OUT_SECONDS)
         raise DomainError(AppointmentError.SLOT_FULL)
 
 

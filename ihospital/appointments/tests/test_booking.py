@@ -140,3 +140,15 @@ def test_stopping_a_session_cancels_its_bookings_and_refuses_new_ones(alice, cli
 def test_free_clinics_skip_payment(alice, dr_bob):
     appointment = book(alice, booking(visit_person(alice), session(dr_bob, fee_fen=0)))
     assert appointment.status == "requested" and appointment.payment_order_id is None
+
+
+def test_a_sold_out_session_is_answered_from_the_cache_briefly(alice, dr_bob, django_assert_max_num_queries):
+    from ihospital.appointments.services import check_bookable
+
+    clinic = session(dr_bob, capacity=1)
+    book(alice, booking(visit_person(alice), clinic))
+    with pytest.raises(DomainError):
+        check_bookable(clinic)  # finds it full and remembers
+    with django_assert_max_num_queries(0), pytest.raises(DomainError) as full:
+        check_bookable(clinic)
+    assert full.value.code == "appointment.slot_full"
