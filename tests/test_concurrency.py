@@ -3,12 +3,9 @@ CI runs the suite a second time with DATABASE_URL pointing at PostgreSQL, where 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import date
 
 import pytest
-from django.db import connection
 
 from ihospital.accounts import services
 from ihospital.accounts.idcard import check_character
@@ -17,33 +14,9 @@ from ihospital.audit.chain import verify
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import DomainError
+from ihospital.core.testing.concurrency import needs_row_locks, race
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row-lock races need PostgreSQL (CI runs it)"),
-]
-
-
-def race(n: int, work: Callable[[int], object]) -> list[object]:
-    """Run ``work(i)`` in n threads released at the same instant; return results or raised DomainErrors."""
-    barrier = threading.Barrier(n)
-    results: list[object] = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except DomainError as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+pytestmark = needs_row_locks
 
 
 def resident_id(sequence: int) -> str:

@@ -3,47 +3,20 @@ suite a second time with DATABASE_URL pointing at PostgreSQL, where these run.""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor
+from ihospital.core.testing.concurrency import needs_row_locks, race
 from ihospital.core.time import now
 from ihospital.integrations.payproviders.sandbox import trades
 from ihospital.payments import services
 from ihospital.payments.models import PaymentNotification, PaymentOrder, Refund
 from ihospital.payments.tests.support import payment_body, signed
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row-lock races need PostgreSQL (CI runs it)"),
-]
-
-
-def race(n: int, work: Callable[[int], object]) -> list[object]:
-    """Run ``work(i)`` in n threads released at the same instant; return what each returned or raised."""
-    barrier = threading.Barrier(n)
-    results: list[object] = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as error:  # the test inspects whatever happened
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+pytestmark = needs_row_locks
 
 
 @pytest.fixture
