@@ -13,5 +13,6 @@ urlpatterns = [
     path("sandbox/pay/", include("ihospital.integrations.payproviders.sandbox.urls")),
     path("", include("ihospital.accounts.urls")),
     path("", include("ihospital.appointments.urls")),
+    path("", include("ihospital.scheduling.urls")),
     path("", include("ihospital.web.urls")),
 ]

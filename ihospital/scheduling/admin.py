@@ -21,4 +21,5 @@ class DoctorProfileAdmin(RoleAdmin):
     list_display = ("user", "specialties")
     filter_horizontal = ("departments",)
     search_fields = ("user__full_name", "user__username", "specialties")
+    fields = ("user", "departments", "specialties", "introduction", "photo")
     inlines = [DoctorFeeInline]

@@ -37,6 +37,7 @@ class DoctorProfile(PublicIdModel):
     departments = models.ManyToManyField(Department, related_name="doctors")
     specialties = models.CharField(_("specialties"), max_length=200, blank=True)
     introduction = models.TextField(_("introduction"), blank=True)
+    photo = models.ImageField(_("photo"), upload_to="doctors/", blank=True)
 
     class Meta:
         verbose_name = _("doctor profile")

@@ -1,6 +1,7 @@
 from datetime import date, datetime
 from uuid import UUID
 
+from django.urls import reverse
 from ninja import Field, Schema
 
 
@@ -26,6 +27,7 @@ class DoctorCardOut(Schema):
     specialties: str
     next_free_at: datetime | None
     free_count: int
+    photo_url: str | None = None
 
     @staticmethod
     def from_card(card) -> "DoctorCardOut":
@@ -38,6 +40,7 @@ class DoctorCardOut(Schema):
             specialties=doctor.specialties,
             next_free_at=card.next_free_at,
             free_count=card.free_count,
+            photo_url=reverse("scheduling:doctor_photo", args=[doctor.public_id]) if doctor.photo else None,
         )
 
 
