@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from uuid import UUID
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -39,9 +40,23 @@ def access_visit_person(*, user: User, public_id: UUID | str, actor: Actor) -> V
     return person
 
 
+TOKEN_CACHE_SECONDS = 30
+
+
+def token_cache_key(digest: str) -> str:
+    return f"accounts:api_token:{digest}"
+
+
 def user_for_api_token(secret: str) -> User | None:
-    """The active user behind a Bearer token, or None if unknown, expired or revoked."""
+    """The active user behind a Bearer token, or None if unknown, expired or revoked.
+
+    A valid token's user is cached for TOKEN_CACHE_SECONDS (never past the token's expiry): an app
+    makes many requests in a row, and this lookup was the costliest part of a cheap answer. Revoking
+    a token clears its entry at once; deactivating an account takes effect within that time."""
     digest = hashlib.sha256(secret.encode()).hexdigest()
+    cached = cache.get(token_cache_key(digest))
+    if cached is not None and cached.api_token.expires_at > now():
+        return cached
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=digest, revoked_at__isnull=True, expires_at__gt=now(), user__is_active=True)
@@ -50,6 +65,9 @@ def user_for_api_token(secret: str) -> User | None:
     if token is None:
         return None
     token.user.api_token = token  # type: ignore[attr-defined]  # lets sign-out revoke this very token
+    ttl = min(TOKEN_CACHE_SECONDS, int((token.expires_at - now()).total_seconds()))
+    if ttl > 0:
+        cache.set(token_cache_key(digest), token.user, timeout=ttl)
     return token.user
 
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from ihospital.accounts.models import (
     VisitPerson,
 )
 from ihospital.accounts.phone import mask_phone, normalize_phone
+from ihospital.accounts.selectors import token_cache_key
 from ihospital.audit.services import Actor, record
 from ihospital.core import outbox
 from ihospital.core.errors import DomainError, FieldErrors
@@ -245,6 +247,7 @@ def api_token_issue(*, user: User, actor: Actor) -> tuple[str, ApiToken]:
 def api_token_revoke(*, token: ApiToken, actor: Actor) -> None:
     with transaction.atomic():
         ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now())
+        cache.delete(token_cache_key(token.key_hash))  # no grace period for a revoked token
         record(actor=actor, action="account.api_token_revoke", target_type="api_token", target_id=str(token.public_id))
 
 

@@ -94,8 +94,8 @@ def doctor_sessions(doctor: DoctorProfile, *, days: int = 7) -> list[Schedule]:
 def access_online_session(public_id: UUID | str) -> Schedule:
     """A session offered online (an on-site session's id is not found here)."""
     try:
-        return Schedule.objects.select_related("doctor__user", "department").get(
-            public_id=public_id, category__in=ONLINE_CATEGORIES
-        )
+        # No joins: the booking path needs only the session's own columns (a crowd hits it hardest);
+        # pages that show the doctor load him when they use him.
+        return Schedule.objects.get(public_id=public_id, category__in=ONLINE_CATEGORIES)
     except (Schedule.DoesNotExist, ValueError):
         raise DomainError(CoreError.NOT_FOUND) from None
