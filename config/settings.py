@@ -145,7 +145,15 @@ if REDIS_URL:
         "immediate": envbool("HUEY_IMMEDIATE", False),
         "consumer": {"workers": envint("HUEY_WORKERS", 4), "worker_type": "thread", "periodic": True},
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A crowd runs more request threads than redis-py's default pool of 100 allows: wait for a
+            # connection instead of failing the request.
+            "OPTIONS": {"pool_class": "redis.BlockingConnectionPool", "max_connections": 50, "timeout": 10},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     HUEY = {
