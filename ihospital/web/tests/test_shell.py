@@ -98,3 +98,13 @@ def test_demo_data_loads_idempotently(db, capsys):
     printed = capsys.readouterr().out
     for login in ("alice", "mallory", "dr_bob", "dr_erin", "carol", "admin", "auditor", "Demo-Hospital-2026"):
         assert login in printed
+
+
+def test_the_shipped_symptom_rules_name_exactly_the_demo_departments():
+    """The rule table (scheduling/data/symptom_rules.json) and the demo hospital must not drift apart."""
+    from ihospital.scheduling.guidance import KNOWN_DEPARTMENT_CODES, load_rules
+    from ihospital.web.demo_data import DEPARTMENTS
+
+    demo_codes = {code for code, *_ in DEPARTMENTS}
+    assert KNOWN_DEPARTMENT_CODES <= demo_codes
+    assert load_rules() is not None
