@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -435,8 +436,6 @@ def staff_account_create(*, data: StaffAccountInput, actor: Actor) -> User:
     The password must pass AUTH_PASSWORD_VALIDATORS. Back-office roles get Django admin access.
     Refuses with ValidationError from the password validators.
     """
-    from django.contrib.auth.password_validation import validate_password
-
     if data.role not in STAFF_ROLES:
         raise ValueError(f"not a staff role: {data.role}")
     user = User(

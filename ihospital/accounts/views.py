@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -134,8 +135,6 @@ def staff_sign_in(request):
 
 
 def _safe_next(request, default: str):
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.GET.get("next") or request.POST.get("next")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target

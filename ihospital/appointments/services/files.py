@@ -12,7 +12,7 @@ from ihospital.appointments.errors import AppointmentError
 from ihospital.appointments.models import Appointment, Attachment
 from ihospital.appointments.uploads import check_upload
 from ihospital.audit.services import Actor, record
-from ihospital.core.errors import DomainError
+from ihospital.core.errors import CoreError, DomainError
 
 EDITABLE = (Appointment.Status.PENDING_PAYMENT, Appointment.Status.REQUESTED)
 
@@ -24,8 +24,6 @@ def appointment_attach(*, appointment: Appointment, name: str, data: bytes | Bin
     Refuses: upload.* (type, size, corrupt), appointment.too_many_attachments, core.illegal_transition.
     """
     if appointment.status not in EDITABLE:
-        from ihospital.core.errors import CoreError
-
         raise DomainError(CoreError.ILLEGAL_TRANSITION, current=appointment.status)
     checked = check_upload(name=name, data=data, max_bytes=settings.ATTACHMENT_MAX_BYTES)
     # Lock the appointment so two parallel uploads can't both pass the count check.
