@@ -104,3 +104,19 @@ def test_the_database_refuses_two_active_bookings_of_one_slot(alice, mallory, dr
             fee_fen=1,
             hold_expires_at=first.hold_expires_at,
         )
+
+
+def test_simultaneous_code_requests_for_one_number_send_one_code(db):
+    from ihospital.accounts.models import SmsCode
+    from ihospital.accounts.services import sms_code_send
+
+    from datetime import timedelta
+
+    from ihospital.core.time import now
+
+    sms_code_send(phone="13912349999", actor=Actor())  # the number is known (its throttle row exists) …
+    SmsCode.objects.update(created_at=now() - timedelta(minutes=2))  # … and may get a new code now
+    results = race(8, lambda i: sms_code_send(phone="13912349999", actor=Actor()))
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert SmsCode.objects.filter(phone="13912349999").count() == 2
+    assert len(refused) == 7 and {r.code for r in refused} == {"account.sms_resend_too_soon"}

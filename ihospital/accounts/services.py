@@ -88,8 +88,48 @@ def sms_code_send(*, phone: str, actor: Actor) -> CodeSent:
     """
     action = "account.sms_code_send"
     phone = _phone_or_refuse(phone, actor, action)
+    code = f"{secrets.randbelow(10**6):06d}"
+    ttl = settings.SMS_CODE_TTL_SECONDS
+    with transaction.atomic():
+        _lock_phone(phone)  # concurrent sends to one number queue here, so the limits below hold
+        refusal = _send_refusal(phone)
+        if refusal is None:
+            moment = now()
+            sms = SmsCode.objects.create(
+                phone=phone,
+                code_hash=_code_hash(phone, code),
+                created_at=moment,
+                expires_at=moment + timedelta(seconds=ttl),
+                ip=actor.ip,
+            )
+            text = _(
+                "[ihospital] Your sign-in code is %(code)s. It expires in %(minutes)d minutes. "
+                "Never share it with anyone."
+            ) % {"code": code, "minutes": ttl // 60}
+            outbox.enqueue(
+                topic="sms.send", payload={"phone": phone, "text": text}, idempotency_key=f"sms-code:{sms.pk}"
+            )
+            record(actor=actor, action=action, target_type="phone", target_id=mask_phone(phone))
+    if refusal is not None:
+        error, params = refusal
+        _refuse(actor, action, error, target_id=mask_phone(phone), **params)
+    return CodeSent(mask_phone(phone), ttl, settings.SMS_RESEND_INTERVAL_SECONDS)
+
+
+def _lock_phone(phone: str) -> None:
+    """Take the row lock of the number's throttle row (created on first use) until the caller commits."""
+    try:
+        with transaction.atomic():
+            SignInThrottle.objects.get_or_create(phone=phone)
+    except IntegrityError:  # a concurrent first send created it
+        pass
+    SignInThrottle.objects.select_for_update().get(phone=phone)
+
+
+def _send_refusal(phone: str):
+    """Why a code may not be sent now, as (error, params), or None."""
     if minutes := _lock_remaining(phone):
-        _refuse(actor, action, AccountError.SIGN_IN_LOCKED, target_id=mask_phone(phone), minutes=minutes)
+        return AccountError.SIGN_IN_LOCKED, {"minutes": minutes}
     moment = now()
     recent = list(
         SmsCode.objects.filter(phone=phone, created_at__gte=moment - timedelta(hours=1))
@@ -99,26 +139,10 @@ def sms_code_send(*, phone: str, actor: Actor) -> CodeSent:
     if recent:
         wait = settings.SMS_RESEND_INTERVAL_SECONDS - int((moment - recent[0]).total_seconds())
         if wait > 0:
-            _refuse(actor, action, AccountError.RESEND_TOO_SOON, target_id=mask_phone(phone), seconds=wait)
+            return AccountError.RESEND_TOO_SOON, {"seconds": wait}
     if len(recent) >= settings.SMS_MAX_PER_HOUR:
-        _refuse(actor, action, AccountError.RESEND_LIMIT, target_id=mask_phone(phone))
-
-    code = f"{secrets.randbelow(10**6):06d}"
-    ttl = settings.SMS_CODE_TTL_SECONDS
-    with transaction.atomic():
-        sms = SmsCode.objects.create(
-            phone=phone,
-            code_hash=_code_hash(phone, code),
-            created_at=moment,
-            expires_at=moment + timedelta(seconds=ttl),
-            ip=actor.ip,
-        )
-        text = _(
-            "[ihospital] Your sign-in code is %(code)s. It expires in %(minutes)d minutes. Never share it with anyone."
-        ) % {"code": code, "minutes": ttl // 60}
-        outbox.enqueue(topic="sms.send", payload={"phone": phone, "text": text}, idempotency_key=f"sms-code:{sms.pk}")
-        record(actor=actor, action=action, target_type="phone", target_id=mask_phone(phone))
-    return CodeSent(mask_phone(phone), ttl, settings.SMS_RESEND_INTERVAL_SECONDS)
+        return AccountError.RESEND_LIMIT, {}
+    return None
 
 
 def patient_sign_in(*, phone: str, code: str, actor: Actor) -> User:
