@@ -107,11 +107,10 @@ def test_the_database_refuses_two_active_bookings_of_one_slot(alice, mallory, dr
 
 
 def test_simultaneous_code_requests_for_one_number_send_one_code(db):
-    from ihospital.accounts.models import SmsCode
-    from ihospital.accounts.services import sms_code_send
-
     from datetime import timedelta
 
+    from ihospital.accounts.models import SmsCode
+    from ihospital.accounts.services import sms_code_send
     from ihospital.core.time import now
 
     sms_code_send(phone="13912349999", actor=Actor())  # the number is known (its throttle row exists) …
