@@ -40,6 +40,7 @@ def build_patient_router(auth) -> Router:
         actor = Actor.of(request.auth, request)
 
         def run():
+            services.check_not_known_sold_out(body.session_id)  # a crowd on a sold-out session stops here
             session = access_online_session(body.session_id)
             services.check_bookable(session)  # a sold-out session answers before anything is written
             person = access_visit_person(user=request.auth, public_id=body.visit_person_id, actor=actor)

@@ -6,6 +6,7 @@ from ihospital.appointments.services.booking import (
     appointment_book,
     appointment_checkout,
     check_bookable,
+    check_not_known_sold_out,
 )
 from ihospital.appointments.services.files import appointment_attach
 from ihospital.appointments.services.lifecycle import (
@@ -29,5 +30,6 @@ __all__ = [
     "appointments_expire_due_holds",
     "appointments_reject_unreviewed",
     "check_bookable",
+    "check_not_known_sold_out",
     "session_stop",
 ]

@@ -65,8 +65,14 @@ def _check_session(schedule: Schedule) -> None:
 SOLD_OUT_SECONDS = 2  # how long a "sold out" answer may be reused without asking the database
 
 
-def _sold_out_key(schedule: Schedule) -> str:
-    return f"appointments:sold_out:{schedule.pk}"
+def _sold_out_key(session_public_id) -> str:
+    return f"appointments:sold_out:{session_public_id}"
+
+
+def check_not_known_sold_out(session_public_id) -> None:
+    """The cheapest refusal of all, before the session is even read: it was found sold out moments ago."""
+    if cache.get(_sold_out_key(session_public_id)):
+        raise DomainError(AppointmentError.SLOT_FULL)
 
 
 def check_bookable(schedule: Schedule) -> None:
@@ -75,14 +81,13 @@ def check_bookable(schedule: Schedule) -> None:
     out is remembered for SOLD_OUT_SECONDS, so a crowd hammering it is answered from the cache; a place
     freed meanwhile shows up at most that much later. Booking re-checks everything under the
     compare-and-set: this only spares a crowd the work a doomed attempt would do."""
-    if cache.get(_sold_out_key(schedule)):
-        raise DomainError(AppointmentError.SLOT_FULL)
+    check_not_known_sold_out(schedule.public_id)
     _check_session(schedule)
     latest_start = now() + timedelta(minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
     if not Slot.objects.filter(schedule=schedule, status=Slot.Status.FREE, starts_at__gte=latest_start).exists():
         if Slot.objects.filter(schedule=schedule, status=Slot.Status.FREE).exists():
             raise DomainError(AppointmentError.CLOSED, minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
-        cache.set(_sold_out_key(schedule), True, timeout=SOLD_OUT_SECONDS)
+        cache.set(_sold_out_key(schedule.public_id), True, timeout=SOLD_OUT_SECONDS)
         raise DomainError(AppointmentError.SLOT_FULL)
 
 
