@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,14 +21,23 @@ from ihospital.core.errors import DomainError
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def patient_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated or request.user.role != Role.PATIENT:
-            return redirect_to_login(request.get_full_path(), settings.PATIENT_LOGIN_URL)
-        return view(request, *args, **kwargs)
+def role_required(role: str, login_url: str):
+    """A page for one role; anyone else is sent to that role's sign-in page, coming back here after."""
 
-    return wrapper
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated or request.user.role != role:
+                return redirect_to_login(request.get_full_path(), resolve_url(login_url))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+patient_required = role_required(Role.PATIENT, settings.PATIENT_LOGIN_URL)
+doctor_required = role_required(Role.DOCTOR, "accounts:staff_sign_in")
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,17 +6,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ihospital.accounts.forms import attach_error
-from ihospital.accounts.models import Role
 from ihospital.accounts.selectors import access_visit_person, visit_person_list
-from ihospital.accounts.views import patient_required
+from ihospital.accounts.views import doctor_required, patient_required
 from ihospital.appointments import forms, selectors, services
 from ihospital.appointments.downloads import attachment_response
 from ihospital.audit.services import Actor
@@ -223,15 +220,6 @@ def attachment_file(request, attachment_id):
     except DomainError:
         raise Http404 from None
     return attachment_response(attachment)
-
-
-def doctor_required(view):
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated or request.user.role != Role.DOCTOR:
-            return redirect_to_login(request.get_full_path(), reverse("accounts:staff_sign_in"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _review_page(request, *, problem: dict | None = None, status: int = 200):

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from ihospital.accounts.models import User, VisitPerson
 from ihospital.appointments.errors import AppointmentError
 from ihospital.appointments.models import Appointment
+from ihospital.appointments.services._common import payment_order
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import DomainError, FieldErrors
 from ihospital.core.time import now
 from ihospital.payments import services as payments
-from ihospital.payments.models import PaymentOrder
 from ihospital.scheduling.models import ONLINE_CATEGORIES, Schedule, Slot
 
 PAYABLE_KIND = "registration"
@@ -186,6 +186,6 @@ def appointment_checkout(*, appointment: Appointment, actor: Actor) -> str:
     """
     if appointment.status != Appointment.Status.PENDING_PAYMENT or appointment.hold_expires_at <= now():
         raise DomainError(AppointmentError.NOT_PAYABLE)
-    order = PaymentOrder.objects.get(public_id=appointment.payment_order_id)
+    order = payment_order(appointment)
     back = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("appointments:detail", args=[appointment.public_id])
     return payments.payment_checkout(order=order, actor=actor, return_url=back)
