@@ -11,11 +11,18 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app regi
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-websocket_urlpatterns: list = []  # realtime apps (waiting room, chat) add their routes here
+from config.routing import websocket_urlpatterns  # noqa: E402
+from ihospital.core import realtime  # noqa: E402
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+
+async def application(scope, receive, send):
+    # Pushes from worker threads (huey in the embedded mode) are handed to this loop: see core.realtime.
+    realtime.remember_server_loop()
+    await router(scope, receive, send)

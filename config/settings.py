@@ -67,7 +67,9 @@ INSTALLED_APPS = [
     "ihospital.accounts",
     "ihospital.scheduling",
     "ihospital.payments",
+    "ihospital.notifications",
     "ihospital.appointments",
+    "ihospital.consultations",
     "ihospital.integrations",
     "ihospital.web",
 ]

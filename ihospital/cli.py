@@ -22,10 +22,32 @@ def _start_worker() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "ihospital.cli", "worker"], env=os.environ.copy())
 
 
+def _start_worker_in_process():
+    """The embedded mode's worker: huey's consumer as threads of the server process. The in-memory
+    channel layer lives in this process, so live pushes from tasks (reminders, call time-outs) must too."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from huey.contrib.djhuey import HUEY
+
+    consumer = HUEY.create_consumer(**settings.HUEY["consumer"])
+    consumer.start()
+    return consumer
+
+
 def _serve(host: str, port: int, *, with_worker: bool, workers: int = 1) -> None:
     import uvicorn
 
-    worker = _start_worker() if with_worker else None
+    embedded = not os.environ.get("REDIS_URL")
+    if embedded and workers > 1:
+        raise SystemExit("ihospital: several server processes need REDIS_URL (in-memory channels are per process)")
+    worker = consumer = None
+    if with_worker and embedded:
+        consumer = _start_worker_in_process()
+    elif with_worker:
+        worker = _start_worker()
     try:
         uvicorn.run(
             "config.asgi:application",
@@ -36,6 +58,8 @@ def _serve(host: str, port: int, *, with_worker: bool, workers: int = 1) -> None
             log_level=os.environ.get("LOG_LEVEL", "info").lower(),
         )
     finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
         if worker is not None:
             worker.terminate()
             worker.wait(timeout=10)
