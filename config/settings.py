@@ -230,6 +230,48 @@ PAYMENT_SANDBOX_NOTIFY_TIMEOUT_SECONDS = float(env("PAYMENT_SANDBOX_NOTIFY_TIMEO
 # WeChat's notification retry schedule (15 s … 6 h) multiplied by this; 1/15 makes 24 h last ~1.6 h.
 PAYMENT_SANDBOX_RETRY_FACTOR = float(env("PAYMENT_SANDBOX_RETRY_FACTOR", str(1 / 15)))
 PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = float(env("PAYMENT_SANDBOX_REFUND_DELAY_SECONDS", "2"))
+
+
+def _json_list(name: str) -> list:
+    import json  # only this setting is JSON
+
+    value = json.loads(env(name, "[]"))
+    if not isinstance(value, list):
+        raise ValueError(f"{name} must be a JSON list")
+    return value
+
+
+# Video (ihospital/integrations/video/): built-in WebRTC by default, or the cloud video platform (云视讯).
+VIDEO_PROVIDER = env("VIDEO_PROVIDER", "ihospital.integrations.video.builtin.BuiltinWebRTCProvider")
+# The browsers' iceServers, a JSON list of {urls, username?, credential?}; [] is enough on one machine/LAN.
+WEBRTC_ICE_SERVERS = _json_list("WEBRTC_ICE_SERVERS")
+# coturn with use-auth-secret: short-lived TURN credentials are derived from this shared secret.
+TURN_URLS = envlist("TURN_URLS", "")
+TURN_SHARED_SECRET = env("TURN_SHARED_SECRET")
+TURN_CREDENTIAL_TTL_SECONDS = envint("TURN_CREDENTIAL_TTL_SECONDS", 3600)
+# The cloud adapter's platform and credentials (the secret is checked by ihospital.core.checks).
+CLOUD_VIDEO_BASE_URL = env("CLOUD_VIDEO_BASE_URL", f"{PUBLIC_BASE_URL}/sandbox/video/v1")
+CLOUD_VIDEO_API_KEY = env("CLOUD_VIDEO_API_KEY", "sandbox-api-key")
+CLOUD_VIDEO_API_SECRET_FROM_ENV = bool(env("CLOUD_VIDEO_API_SECRET"))
+CLOUD_VIDEO_API_SECRET = env("CLOUD_VIDEO_API_SECRET", "ihospital-dev-only-cloud-video-api-secret")
+CLOUD_VIDEO_ORG_ID = env("CLOUD_VIDEO_ORG_ID", "sandbox-org")
+CLOUD_VIDEO_TOKEN_TTL_SECONDS = envint("CLOUD_VIDEO_TOKEN_TTL_SECONDS", 300)
+CLOUD_VIDEO_TIMEOUT_SECONDS = float(env("CLOUD_VIDEO_TIMEOUT_SECONDS", "5"))
+CLOUD_VIDEO_TRANSPORT = env("CLOUD_VIDEO_TRANSPORT", "ihospital.integrations.video.transport.HttpxTransport")
+# The cloud-video sandbox at /sandbox/video/v1/: on in DEBUG, or when the cloud adapter is pointed at it.
+CLOUD_VIDEO_SANDBOX_ENABLED = envbool(
+    "CLOUD_VIDEO_SANDBOX_ENABLED",
+    DEBUG
+    or (
+        VIDEO_PROVIDER.endswith(".CloudVideoProvider")
+        and CLOUD_VIDEO_BASE_URL.startswith(f"{PUBLIC_BASE_URL}/sandbox/video/")
+    ),
+)
+# The credentials the sandbox platform accepts; by default those the adapter sends.
+CLOUD_VIDEO_SANDBOX_API_KEY = env("CLOUD_VIDEO_SANDBOX_API_KEY", CLOUD_VIDEO_API_KEY)
+CLOUD_VIDEO_SANDBOX_API_SECRET = env("CLOUD_VIDEO_SANDBOX_API_SECRET", CLOUD_VIDEO_API_SECRET)
+CLOUD_VIDEO_SANDBOX_ORG_ID = env("CLOUD_VIDEO_SANDBOX_ORG_ID", CLOUD_VIDEO_ORG_ID)
+CLOUD_VIDEO_SANDBOX_LATENCY_SECONDS = float(env("CLOUD_VIDEO_SANDBOX_LATENCY_SECONDS", "0.05"))
 # Booking rules.
 BOOKING_HOLD_MINUTES = envint("BOOKING_HOLD_MINUTES", 15)
 BOOKING_OPENS_DAYS_AHEAD = envint("BOOKING_OPENS_DAYS_AHEAD", 7)

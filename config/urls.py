@@ -11,6 +11,7 @@ urlpatterns = [
     path("dev/", include("ihospital.integrations.urls")),
     path("payments/", include("ihospital.payments.urls")),
     path("sandbox/pay/", include("ihospital.integrations.payproviders.sandbox.urls")),
+    path("sandbox/video/v1/", include("ihospital.integrations.video.sandbox.urls")),
     path("", include("ihospital.accounts.urls")),
     path("", include("ihospital.appointments.urls")),
     path("", include("ihospital.scheduling.urls")),

@@ -51,3 +51,23 @@ def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+CLOUD_VIDEO_PROVIDER = "ihospital.integrations.video.cloud.CloudVideoProvider"
+
+
+@register(Tags.security, deploy=True)
+def video_settings_check(app_configs=None, **kwargs) -> list[Error]:
+    """The cloud video adapter signs its tokens with CLOUD_VIDEO_API_SECRET, whose default is published."""
+    if settings.DEBUG or settings.VIDEO_PROVIDER != CLOUD_VIDEO_PROVIDER:
+        return []
+    secret = settings.CLOUD_VIDEO_API_SECRET or ""
+    if settings.CLOUD_VIDEO_API_SECRET_FROM_ENV and secret not in KNOWN_DEFAULT_SECRETS:
+        return []
+    return [
+        Error(
+            "The cloud video provider is configured with the development API secret.",
+            hint="Set CLOUD_VIDEO_API_SECRET (or CLOUD_VIDEO_API_SECRET_FILE) to the secret the platform assigned.",
+            id="ihospital.E005",
+        )
+    ]

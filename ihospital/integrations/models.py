@@ -110,3 +110,33 @@ class SandboxPayFault(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mode} × {self.remaining}"
+
+
+class SandboxMeeting(models.Model):
+    """A meeting the cloud-video sandbox holds, as the platform keeps it. Ending one keeps the row: the
+    platform's meeting list (and our audit of it) stays readable."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        ENDED = "ended"
+
+    meeting_id = models.CharField(max_length=32, unique=True)
+    org_id = models.CharField(max_length=64)
+    request_id = models.CharField(max_length=200)
+    topic = models.CharField(max_length=200)
+    host_name = models.CharField(max_length=100)
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The platform de-duplicates creates per organisation on the caller's request id.
+            models.UniqueConstraint(fields=["org_id", "request_id"], name="sandbox_meeting_request_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"sandbox meeting {self.meeting_id} [{self.status}]"
