@@ -14,6 +14,8 @@ urlpatterns = [
     path("sandbox/video/v1/", include("ihospital.integrations.video.sandbox.urls")),
     path("", include("ihospital.accounts.urls")),
     path("", include("ihospital.appointments.urls")),
+    path("", include("ihospital.consultations.urls")),
     path("", include("ihospital.scheduling.urls")),
+    path("", include("ihospital.notifications.urls")),
     path("", include("ihospital.web.urls")),
 ]

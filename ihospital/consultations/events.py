@@ -1,0 +1,86 @@
+"""What the consultation room announces live, and to whom.
+
+Three kinds of channel-layer groups:
+
+- ``queue.<doctor>``: every patient waiting for that doctor, and the doctor. Carries only opaque queue
+  tokens in order and the doctor's status, so a patient learns their position and nobody's identity.
+- ``desk.<doctor>``: the doctor's own workstation; may name patients.
+- ``room.<consultation>``: the two participants: the ring, chat, WebRTC signalling, the end.
+
+Everything is published after commit (core.realtime), from the committed state.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+from ihospital.consultations.models import QUEUED_STATES, Consultation
+from ihospital.core import realtime
+
+PRESENCE_SECONDS = 60  # a doctor's desk pings every 20 s; silent for a minute means away
+
+
+def queue_group(doctor_public_hex: str) -> str:
+    return f"queue.{doctor_public_hex}"
+
+
+def desk_group(doctor_public_hex: str) -> str:
+    return f"desk.{doctor_public_hex}"
+
+
+def room_group(consultation_public_hex: str) -> str:
+    return f"room.{consultation_public_hex}"
+
+
+def queue_order(doctor_pk: int) -> list[str]:
+    """The queue as opaque tokens: slot order first (the number the patient booked), then arrival."""
+    return list(
+        Consultation.objects.filter(doctor_id=doctor_pk, status__in=QUEUED_STATES)
+        .order_by("appointment__slot__starts_at", "checked_in_at", "pk")
+        .values_list("queue_token", flat=True)
+    )
+
+
+def mark_desk_present(doctor_public_hex: str, present: bool) -> None:
+    key = f"desk-present:{doctor_public_hex}"
+    if present:
+        cache.set(key, True, timeout=PRESENCE_SECONDS)
+    else:
+        cache.delete(key)
+
+
+def doctor_status(doctor_pk: int, doctor_public_hex: str) -> str:
+    """``in_consultation`` (with someone), ``online`` (at the desk) or ``away``."""
+    if Consultation.objects.filter(doctor_id=doctor_pk, status=Consultation.Status.IN_PROGRESS).exists():
+        return "in_consultation"
+    return "online" if cache.get(f"desk-present:{doctor_public_hex}") else "away"
+
+
+def queue_snapshot(doctor_pk: int, doctor_public_hex: str) -> dict[str, Any]:
+    return {"order": queue_order(doctor_pk), "doctor_status": doctor_status(doctor_pk, doctor_public_hex)}
+
+
+def announce_queue(doctor_pk: int, doctor_public_hex: str, *, desk_alert: str = "") -> None:
+    """Send the queue's new order to the waiting patients and tell the desk to refresh (now)."""
+    realtime.publish(
+        queue_group(doctor_public_hex), {"type": "queue.update", **queue_snapshot(doctor_pk, doctor_public_hex)}
+    )
+    realtime.publish(desk_group(doctor_public_hex), {"type": "desk.update", "alert": desk_alert})
+
+
+def desk_presence_changed(doctor_pk: int, doctor_public_hex: str, present: bool) -> None:
+    mark_desk_present(doctor_public_hex, present)
+    announce_queue(doctor_pk, doctor_public_hex)
+
+
+def announce_queue_on_commit(consultation: Consultation, *, desk_alert: str = "") -> None:
+    doctor = consultation.doctor
+    transaction.on_commit(partial(announce_queue, doctor.pk, doctor.public_id.hex, desk_alert=desk_alert))
+
+
+def to_room_on_commit(consultation: Consultation, event: str, **data: Any) -> None:
+    realtime.publish_on_commit(room_group(consultation.public_id.hex), {"type": "room.event", "event": event, **data})

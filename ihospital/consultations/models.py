@@ -1,0 +1,155 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ihospital.core.ids import PublicIdModel
+
+# The queue a doctor sees: checked in and not yet in the room.
+QUEUED_STATES = ["waiting", "calling", "missed"]
+
+
+class Consultation(PublicIdModel):
+    """问诊: the online visit of an accepted appointment, from check-in to its end. The appointment keeps
+    the states of SPEC §5 (waiting → in_consultation → completed); this row keeps the room: the call,
+    the queue, the video meeting and how the visit ended."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        CALLING = "calling", _("Being called")
+        MISSED = "missed", _("Missed the call")
+        IN_PROGRESS = "in_progress", _("In consultation")
+        COMPLETED = "completed", _("Completed")
+        REFERRED = "referred", _("Referred to an in-person clinic")
+        AUTO_COMPLETED = "auto_completed", _("Completed automatically")
+        NO_SHOW = "no_show", _("Did not attend")
+
+    TRANSITIONS = {
+        Status.CALLING: {Status.WAITING, Status.MISSED, Status.CALLING},
+        Status.MISSED: {Status.CALLING},
+        Status.IN_PROGRESS: {Status.CALLING},
+        Status.COMPLETED: {Status.IN_PROGRESS},
+        Status.REFERRED: {Status.IN_PROGRESS},
+        Status.AUTO_COMPLETED: {Status.IN_PROGRESS},
+        Status.NO_SHOW: {Status.WAITING, Status.MISSED, Status.CALLING},
+    }
+    ENDED = [Status.COMPLETED, Status.REFERRED, Status.AUTO_COMPLETED, Status.NO_SHOW]
+
+    appointment = models.OneToOneField(
+        "appointments.Appointment", on_delete=models.PROTECT, related_name="consultation"
+    )
+    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations_led")
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
+    # An opaque token: patients learn their queue position from the order of tokens, nobody's identity.
+    queue_token = models.CharField(max_length=16, unique=True)
+    checked_in_at = models.DateTimeField()
+    call_attempts = models.PositiveSmallIntegerField(default=0)
+    called_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    identity_confirmed_at = models.DateTimeField(null=True, blank=True)  # the doctor's re-check before calling
+    video_provider = models.CharField(max_length=40, blank=True)
+    meeting_id = models.CharField(max_length=100, blank=True)
+    meeting_join_url = models.URLField(blank=True)
+    referral_reason = models.CharField(_("reason for the in-person referral"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["checked_in_at"]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        constraints = [
+            # A doctor is in one room at a time.
+            models.UniqueConstraint(
+                fields=["doctor"], condition=Q(status="in_progress"), name="consultation_one_in_progress_per_doctor"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["doctor", "status"], name="consultation_queue_idx"),
+            models.Index(fields=["status", "started_at"], name="consultation_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment} [{self.status}]"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.ENDED
+
+
+class Message(PublicIdModel):
+    """One chat message in the room: text or an image. Kept (clinical record, 15 years); never edited."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        IMAGE = "image", _("Image")
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField(blank=True)
+    image = models.FileField(upload_to="chat/%Y/%m/", blank=True)
+    content_type = models.CharField(max_length=40, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.sender} {self.kind} {self.sent_at:%H:%M}"
+
+
+class Recording(PublicIdModel):
+    """One take of the call as the doctor's browser recorded it (a reload starts a new take: a webm
+    stream can't be resumed). Chunks arrive during the call and are assembled into one file. Kept
+    for disputes; there is no deletion path."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="recordings")
+    mime_type = models.CharField(max_length=60, default="video/webm")
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_chunk_at = models.DateTimeField(null=True, blank=True)
+    chunk_count = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="recordings/%Y/%m/", blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    missing_chunks = models.CharField(max_length=200, blank=True)  # gaps found at assembly, e.g. "4,7"
+    assembled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.consultation} take {self.public_id}"
+
+
+class RecordingChunk(models.Model):
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="chunks")
+    seq = models.PositiveIntegerField()
+    file = models.FileField(upload_to="recordings/chunks/%Y/%m/")
+    size = models.PositiveIntegerField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["recording", "seq"], name="recording_chunk_unique_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.recording_id}#{self.seq}"
+
+
+class Reminder(models.Model):
+    """A reminder sent for an appointment at one offset before its slot. The unique row makes it once,
+    whichever worker (or restart) gets there first."""
+
+    appointment = models.ForeignKey("appointments.Appointment", on_delete=models.PROTECT, related_name="reminders")
+    minutes_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "minutes_before"], name="reminder_once_per_offset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} −{self.minutes_before} min"

@@ -1,0 +1,120 @@
+"""Consultation reads, each with its authorisation: the patient sees their own, the doctor their own
+patients'. Reads of the room are audited."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from ihospital.accounts.models import User
+from ihospital.appointments.models import Appointment
+from ihospital.audit.services import Actor, record
+from ihospital.consultations.models import QUEUED_STATES, Consultation, Message, Recording
+from ihospital.core.errors import CoreError, DomainError
+
+RELATED = (
+    "appointment__visit_person",
+    "appointment__slot",
+    "appointment__schedule__department",
+    "appointment__schedule__doctor__user",
+    "doctor",
+    "patient",
+)
+
+
+def _get(public_id: UUID | str, **scope) -> Consultation:
+    try:
+        return Consultation.objects.select_related(*RELATED).get(public_id=public_id, **scope)
+    except (Consultation.DoesNotExist, ValueError, TypeError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+
+
+def _audit_read(actor: Actor, consultation: Consultation) -> None:
+    with transaction.atomic():
+        record(
+            actor=actor, action="consultation.read", target_type="consultation", target_id=str(consultation.public_id)
+        )
+
+
+def access_consultation_for_patient(*, user: User, public_id: UUID | str, actor: Actor) -> Consultation:
+    consultation = _get(public_id, patient=user)
+    _audit_read(actor, consultation)
+    return consultation
+
+
+def access_consultation_for_doctor(*, user: User, public_id: UUID | str, actor: Actor) -> Consultation:
+    consultation = _get(public_id, doctor=user)
+    _audit_read(actor, consultation)
+    return consultation
+
+
+def access_consultation_participant(*, user: User, public_id: UUID | str, actor: Actor) -> Consultation:
+    """Either participant (the patient account or the doctor); anyone else: not found."""
+    if not getattr(user, "is_authenticated", False):
+        raise DomainError(CoreError.NOT_FOUND)
+    consultation = _get(public_id)
+    if user.pk not in (consultation.patient_id, consultation.doctor_id):
+        raise DomainError(CoreError.NOT_FOUND)
+    _audit_read(actor, consultation)
+    return consultation
+
+
+def access_consultation_for_auditor(*, user: User, public_id: UUID | str, actor: Actor) -> Consultation:
+    if getattr(user, "role", None) != "auditor":
+        raise DomainError(CoreError.NOT_FOUND)
+    consultation = _get(public_id)
+    _audit_read(actor, consultation)
+    return consultation
+
+
+def consultation_of_appointment(appointment: Appointment) -> Consultation | None:
+    return Consultation.objects.filter(appointment=appointment).select_related(*RELATED).first()
+
+
+def doctor_queue(doctor: User) -> QuerySet[Consultation]:
+    """Checked in and not yet in the room, in call order."""
+    return (
+        Consultation.objects.filter(doctor=doctor, status__in=QUEUED_STATES)
+        .select_related(*RELATED)
+        .order_by("appointment__slot__starts_at", "checked_in_at", "pk")
+    )
+
+
+def doctor_in_progress(doctor: User) -> Consultation | None:
+    return (
+        Consultation.objects.filter(doctor=doctor, status=Consultation.Status.IN_PROGRESS)
+        .select_related(*RELATED)
+        .first()
+    )
+
+
+def doctor_finished_today(doctor: User, since) -> QuerySet[Consultation]:
+    return (
+        Consultation.objects.filter(doctor=doctor, status__in=Consultation.ENDED, ended_at__gte=since)
+        .select_related(*RELATED)
+        .order_by("-ended_at")
+    )
+
+
+def messages_of(consultation: Consultation) -> QuerySet[Message]:
+    return consultation.messages.select_related("sender").order_by("sent_at", "pk")
+
+
+def access_message_image(*, consultation: Consultation, message_id: UUID | str) -> Message:
+    try:
+        return consultation.messages.get(public_id=message_id, kind=Message.Kind.IMAGE)
+    except (Message.DoesNotExist, ValueError, TypeError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+
+
+def access_recording(*, consultation: Consultation, recording_id: UUID | str) -> Recording:
+    try:
+        return consultation.recordings.get(public_id=recording_id)
+    except (Recording.DoesNotExist, ValueError, TypeError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+
+
+def recent_consultations(limit: int = 100) -> QuerySet[Consultation]:
+    return Consultation.objects.select_related(*RELATED).order_by("-checked_in_at")[:limit]

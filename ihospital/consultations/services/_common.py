@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from ihospital.appointments.models import Appointment
+from ihospital.consultations.models import Consultation
+from ihospital.core.state import transition
+
+
+def move(consultation: Consultation, to: str, **changes) -> None:
+    """Compare-and-set the consultation's state (coded error, nothing changed, if not allowed from here)."""
+    transition(Consultation, pk=consultation.pk, to=to, transitions=Consultation.TRANSITIONS, **changes)
+    consultation.refresh_from_db()
+
+
+def move_appointment(appointment: Appointment, to: str, **changes) -> None:
+    transition(Appointment, pk=appointment.pk, to=to, transitions=Appointment.TRANSITIONS, **changes)
+    appointment.refresh_from_db()
+
+
+def target(consultation: Consultation) -> dict[str, str]:
+    return {"target_type": "consultation", "target_id": str(consultation.public_id)}

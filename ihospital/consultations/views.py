@@ -1,0 +1,436 @@
+"""Pages of the consultation: the patient's waiting room and room, the doctor's desk and room, file
+endpoints for chat images and recordings, and the auditor's read-only view. Thin: access → service →
+render."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from ihospital.accounts.views import doctor_required, patient_required, role_required
+from ihospital.appointments.selectors import access_appointment
+from ihospital.audit.services import Actor
+from ihospital.consultations import selectors, services
+from ihospital.consultations.errors import ConsultationError
+from ihospital.consultations.models import Consultation
+from ihospital.core.errors import DomainError
+from ihospital.core.time import now
+from ihospital.integrations import video
+from ihospital.integrations.video.base import VideoError
+
+auditor_required = role_required("auditor", "accounts:staff_sign_in")
+
+
+def room_labels() -> dict[str, str]:
+    """Texts the room script shows, in the reader's language."""
+    return {
+        "connecting": _("Connecting…"),
+        "new": _("Connecting…"),
+        "connected": _("Connected"),
+        "disconnected": _("Connection unstable…"),
+        "failed": _("Reconnecting…"),
+        "reconnecting": _("Reconnecting…"),
+        "closed": _("Ended"),
+        "ended": _("Ended"),
+        "noDevices": _("No camera or microphone: you can still hear, see and chat."),
+        "offline": _("Not connected; the message was not sent."),
+        "uploadFailed": _("The photo could not be sent."),
+        "photo": _("Photo"),
+    }
+
+
+def doctor_status_labels() -> dict[str, str]:
+    return {"online": _("Online"), "in_consultation": _("With another patient"), "away": _("Not online yet")}
+
+
+def _actor(request) -> Actor:
+    return Actor.of(request.user, request)
+
+
+def _room_context(request, consultation: Consultation, *, role: str) -> dict:
+    history = [services.message_payload(m, consultation) for m in selectors.messages_of(consultation)]
+    return {
+        "base_template": "web/staff_base.html" if role == "doctor" else "web/patient_base.html",
+        "consultation": consultation,
+        "appointment": consultation.appointment,
+        "role": role,
+        "history": history,
+        "room_labels": room_labels(),
+        "room_config": {
+            "consultationId": str(consultation.public_id),
+            "role": role,
+            "socketPath": f"/ws/consultations/{consultation.public_id}/",
+            "iceServers": video.provider().ice_servers(user_key=request.user.public_id.hex),
+            "imageUploadUrl": reverse("consultations:image_upload", args=[consultation.public_id]),
+            "recordingsUrl": reverse("consultations:recording_start", args=[consultation.public_id])
+            if role == "doctor"
+            else "",
+            "maxChars": settings.CHAT_MAX_CHARS,
+        },
+    }
+
+
+def _doctor_consultation(request, consultation_id, actor: Actor) -> Consultation:
+    return selectors.access_consultation_for_doctor(user=request.user, public_id=consultation_id, actor=actor)
+
+
+# --- Patient -----------------------------------------------------------------------------------------
+
+
+@patient_required
+def waiting_room(request, appointment_id):
+    """GET shows the waiting room (check-in button until checked in); POST checks in."""
+    actor = _actor(request)
+    try:
+        appointment = access_appointment(user=request.user, public_id=appointment_id, actor=actor)
+    except DomainError:
+        raise Http404 from None
+    if request.method == "POST":
+        try:
+            services.consultation_check_in(patient=request.user, appointment=appointment, actor=actor)
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("consultations:waiting_room", appointment_id=appointment_id)
+    consultation = selectors.consultation_of_appointment(appointment)
+    if consultation and consultation.status == Consultation.Status.IN_PROGRESS:
+        return redirect("consultations:patient_room", consultation_id=consultation.public_id)
+    opens, closes = services.check_in_window(appointment)
+    return render(
+        request,
+        "consultations/waiting_room.html",
+        {
+            "appointment": appointment,
+            "consultation": consultation,
+            "check_in_opens": opens,
+            "check_in_open": opens <= now() <= closes,
+            "too_late": now() > closes,
+            "call_answer_seconds": settings.CALL_ANSWER_SECONDS,
+            "doctor_status_labels": doctor_status_labels(),
+        },
+    )
+
+
+@patient_required
+@require_POST
+def answer(request, consultation_id):
+    actor = _actor(request)
+    try:
+        consultation = selectors.access_consultation_for_patient(
+            user=request.user, public_id=consultation_id, actor=actor
+        )
+    except DomainError:
+        raise Http404 from None
+    try:
+        services.consultation_answer(patient=request.user, consultation=consultation, actor=actor)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("consultations:waiting_room", appointment_id=consultation.appointment.public_id)
+    return redirect("consultations:patient_room", consultation_id=consultation_id)
+
+
+@patient_required
+def patient_room(request, consultation_id):
+    try:
+        consultation = selectors.access_consultation_for_patient(
+            user=request.user, public_id=consultation_id, actor=_actor(request)
+        )
+    except DomainError:
+        raise Http404 from None
+    if consultation.status in (Consultation.Status.WAITING, Consultation.Status.CALLING, Consultation.Status.MISSED):
+        return redirect("consultations:waiting_room", appointment_id=consultation.appointment.public_id)
+    return render(request, "consultations/room.html", _room_context(request, consultation, role="patient"))
+
+
+@login_required
+def device_check(request):
+    return render(request, "consultations/device_check.html", {"back": request.GET.get("back", "")})
+
+
+# --- Doctor ------------------------------------------------------------------------------------------
+
+
+def _desk_context(request) -> dict:
+    doctor = request.user
+    today = now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "queue": list(selectors.doctor_queue(doctor)),
+        "in_progress": selectors.doctor_in_progress(doctor),
+        "finished": list(selectors.doctor_finished_today(doctor, today)[:20]),
+        "call_answer_seconds": settings.CALL_ANSWER_SECONDS,
+    }
+
+
+@doctor_required
+def desk(request):
+    return render(request, "consultations/desk.html", _desk_context(request))
+
+
+@doctor_required
+@require_GET
+def desk_queue(request):
+    """The queue as a fragment, re-fetched by the desk page whenever its socket says it changed."""
+    return render(request, "consultations/_desk_queue.html", _desk_context(request))
+
+
+def _identity_redirect():
+    target = reverse("accounts:confirm_identity") + "?" + urlencode({"next": reverse("consultations:desk")})
+    return redirect(target)
+
+
+@doctor_required
+@require_POST
+def call(request, consultation_id=None):
+    """Call the next patient (no id) or the chosen one."""
+    actor = _actor(request)
+    try:
+        chosen = (
+            selectors.access_consultation_for_doctor(user=request.user, public_id=consultation_id, actor=actor)
+            if consultation_id
+            else None
+        )
+    except DomainError:
+        raise Http404 from None
+    try:
+        called = services.consultation_call(doctor=request.user, consultation=chosen, actor=actor)
+    except DomainError as error:
+        if error.code == ConsultationError.IDENTITY_CHECK_REQUIRED.code:
+            messages.info(request, error.message)
+            return _identity_redirect()
+        messages.error(request, error.message)
+        return redirect("consultations:desk")
+    try:
+        services.consultation_meeting_open(consultation=called)
+    except VideoError as error:
+        messages.warning(
+            request,
+            _("The video service did not answer (%(error)s); the built-in call still works.") % {"error": error},
+        )
+    messages.success(request, _("Calling %(name)s…") % {"name": called.appointment.visit_person.name})
+    return redirect("consultations:desk")
+
+
+@doctor_required
+@require_POST
+def mark_no_show(request, consultation_id):
+    actor = _actor(request)
+    try:
+        consultation = selectors.access_consultation_for_doctor(
+            user=request.user, public_id=consultation_id, actor=actor
+        )
+        services.consultation_mark_no_show(doctor=request.user, consultation=consultation, actor=actor)
+        messages.success(request, _("Marked as not attended."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("consultations:desk")
+
+
+@doctor_required
+def doctor_room(request, consultation_id):
+    try:
+        consultation = selectors.access_consultation_for_doctor(
+            user=request.user, public_id=consultation_id, actor=_actor(request)
+        )
+    except DomainError:
+        raise Http404 from None
+    context = _room_context(request, consultation, role="doctor")
+    context["recordings"] = list(consultation.recordings.filter(assembled_at__isnull=False))
+    return render(request, "consultations/room.html", context)
+
+
+@doctor_required
+@require_POST
+def end(request, consultation_id):
+    """Complete the visit, or end it referring the patient to an in-person clinic (with a reason)."""
+    actor = _actor(request)
+    try:
+        consultation = selectors.access_consultation_for_doctor(
+            user=request.user, public_id=consultation_id, actor=actor
+        )
+    except DomainError:
+        raise Http404 from None
+    try:
+        if request.POST.get("outcome") == "refer":
+            services.consultation_refer(
+                doctor=request.user, consultation=consultation, reason=request.POST.get("reason", ""), actor=actor
+            )
+            messages.success(request, _("Visit ended; the patient was advised to come in person."))
+        else:
+            services.consultation_complete(doctor=request.user, consultation=consultation, actor=actor)
+            messages.success(request, _("Consultation completed."))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("consultations:doctor_room", consultation_id=consultation_id)
+    return redirect("consultations:desk")
+
+
+# --- Recording (the doctor's browser) ---------------------------------------------------------------
+
+
+def _json_error(error: DomainError) -> JsonResponse:
+    return JsonResponse(error.as_dict(), status=error.status)
+
+
+@doctor_required
+@require_POST
+def recording_start(request, consultation_id):
+    actor = _actor(request)
+    try:
+        consultation = selectors.access_consultation_for_doctor(
+            user=request.user, public_id=consultation_id, actor=actor
+        )
+    except DomainError:
+        raise Http404 from None
+    try:
+        body = json.loads(request.body or b"{}")
+        mime_type = body.get("mimeType", "") if isinstance(body, dict) else ""
+        recording = services.recording_start(
+            doctor=request.user, consultation=consultation, mime_type=mime_type, actor=actor
+        )
+    except ValueError:
+        return HttpResponseBadRequest()
+    except DomainError as error:
+        return _json_error(error)
+    return JsonResponse(
+        {
+            "id": str(recording.public_id),
+            "chunkUrl": reverse(
+                "consultations:recording_chunk", args=[consultation.public_id, recording.public_id, 0]
+            ).rsplit("/0/", 1)[0]
+            + "/",
+            "finishUrl": reverse("consultations:recording_finish", args=[consultation.public_id, recording.public_id]),
+        },
+        status=201,
+    )
+
+
+def _doctor_recording(request, consultation_id, recording_id):
+    consultation = selectors.access_consultation_for_doctor(
+        user=request.user, public_id=consultation_id, actor=_actor(request)
+    )
+    return selectors.access_recording(consultation=consultation, recording_id=recording_id)
+
+
+@doctor_required
+@require_POST
+def recording_chunk(request, consultation_id, recording_id, seq):
+    try:
+        recording = _doctor_recording(request, consultation_id, recording_id)
+    except DomainError:
+        raise Http404 from None
+    try:
+        services.recording_chunk_add(recording=recording, seq=seq, data=request.body)
+    except DomainError as error:
+        return _json_error(error)
+    return JsonResponse({"seq": seq}, status=201)
+
+
+@doctor_required
+@require_POST
+def recording_finish(request, consultation_id, recording_id):
+    try:
+        recording = _doctor_recording(request, consultation_id, recording_id)
+    except DomainError:
+        raise Http404 from None
+    assembled = services.recording_assemble(recording_pk=recording.pk)
+    recording.refresh_from_db()
+    return JsonResponse({"assembled": assembled is not None, "durationMs": recording.duration_ms})
+
+
+# --- Files: chat images and recordings --------------------------------------------------------------
+
+
+def _participant_or_auditor(request, consultation_id) -> Consultation:
+    actor = _actor(request)
+    if request.user.role == "auditor":
+        return selectors.access_consultation_for_auditor(user=request.user, public_id=consultation_id, actor=actor)
+    return selectors.access_consultation_participant(user=request.user, public_id=consultation_id, actor=actor)
+
+
+def _private_file(file, content_type: str) -> FileResponse:
+    response = FileResponse(file.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@login_required
+@require_POST
+def image_upload(request, consultation_id):
+    try:
+        consultation = selectors.access_consultation_participant(
+            user=request.user, public_id=consultation_id, actor=_actor(request)
+        )
+    except DomainError:
+        raise Http404 from None
+    upload = request.FILES.get("image")
+    if upload is None:
+        return JsonResponse({"code": "upload.empty", "message": _("Choose a photo."), "fields": {}}, status=422)
+    try:
+        message = services.message_image_post(
+            sender=request.user, consultation=consultation, name=upload.name, data=upload, actor=_actor(request)
+        )
+    except DomainError as error:
+        return _json_error(error)
+    return JsonResponse(services.message_payload(message, consultation), status=201)
+
+
+@login_required
+def image_file(request, consultation_id, message_id):
+    try:
+        consultation = _participant_or_auditor(request, consultation_id)
+        message = selectors.access_message_image(consultation=consultation, message_id=message_id)
+    except DomainError:
+        raise Http404 from None
+    return _private_file(message.image, message.content_type)
+
+
+@login_required
+def recording_file(request, consultation_id, recording_id):
+    """Playback for the doctor of the consultation and auditors (disputes). Never the patient's to take."""
+    try:
+        consultation = _participant_or_auditor(request, consultation_id)
+        if request.user.pk == consultation.patient_id:
+            raise DomainError(ConsultationError.NOT_IN_PROGRESS)
+        recording = selectors.access_recording(consultation=consultation, recording_id=recording_id)
+    except DomainError:
+        raise Http404 from None
+    if not recording.file:
+        raise Http404
+    return _private_file(recording.file, recording.mime_type.split(";")[0])
+
+
+# --- Auditor -----------------------------------------------------------------------------------------
+
+
+@auditor_required
+def audit_list(request):
+    return render(request, "consultations/audit_list.html", {"consultations": selectors.recent_consultations()})
+
+
+@auditor_required
+def audit_detail(request, consultation_id):
+    try:
+        consultation = selectors.access_consultation_for_auditor(
+            user=request.user, public_id=consultation_id, actor=_actor(request)
+        )
+    except DomainError:
+        raise Http404 from None
+    return render(
+        request,
+        "consultations/audit_detail.html",
+        {
+            "consultation": consultation,
+            "history": [services.message_payload(m, consultation) for m in selectors.messages_of(consultation)],
+            "recordings": list(consultation.recordings.all()),
+        },
+    )
