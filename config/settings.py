@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "channels",
     "huey.contrib.djhuey",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "ihospital.core",
     "ihospital.audit",
     "ihospital.accounts",
@@ -193,6 +195,8 @@ AXES_COOLOFF_TIME = 0.25  # hours: 15-minute lock, the same as for SMS codes
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = False
+# Before each consultation the doctor re-enters a password or TOTP code; it counts for this long (issue 4).
+STAFF_IDENTITY_CHECK_SECONDS = envint("STAFF_IDENTITY_CHECK_SECONDS", 10 * 60)
 SILENCED_SYSTEM_CHECKS = [
     # No AxesMiddleware: sign-in services turn a lock into the coded error account.staff_locked themselves.
     "axes.W002",

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ihospital.accounts.models import User
 from ihospital.core.admin_roles import RoleAdmin
@@ -23,3 +24,21 @@ class UserAdmin(RoleAdmin, DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "full_name", "role", "password1", "password2")}),
     )
     readonly_fields = ("last_login", "date_joined")
+
+
+# django-otp registers a TOTPDevice admin that shows every secret key (and its QR code) to any superuser.
+# Here security administrators see who has an authenticator and when it was last used; nobody sees keys.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(RoleAdmin):
+    view_roles = frozenset({"security_admin"})
+    change_roles = frozenset()
+    can_add = False
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username", "user__full_name")
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields

@@ -6,10 +6,12 @@ from uuid import UUID
 
 from ninja import Router, Status
 
-from ihospital.accounts import selectors, services
+from ihospital.accounts import identity, selectors, services
 from ihospital.accounts.api_auth import audience
 from ihospital.accounts.models import CLINICAL_ROLES, Role
 from ihospital.accounts.schemas import (
+    IdentityConfirmationOut,
+    IdentityConfirmIn,
     MeOut,
     PatientTokenRequest,
     SmsCodeRequest,
@@ -109,6 +111,19 @@ def staff_sign_out(request):
 @staff_router.get("/me", response=MeOut)
 def staff_me(request):
     return request.auth
+
+
+@staff_router.post("/identity/confirm", response={201: IdentityConfirmationOut})
+def confirm_identity(request, body: IdentityConfirmIn):
+    """Re-confirm who is using the account (password or authenticator code) before a consultation. It counts
+    for 10 minutes (``valid_until``); 5 failures in a row lock re-checks for 15 minutes."""
+    confirmation = identity.staff_identity_confirm(
+        user=request.auth,
+        password=body.password or "",
+        totp_code=body.totp_code or "",
+        actor=Actor.of(request.auth, request),
+    )
+    return Status(201, confirmation)
 
 
 def _revoke_current_token(request) -> None:

@@ -32,6 +32,45 @@ class AccountError:
         "account.staff_locked", _("Too many failed sign-ins. This account is locked for 15 minutes."), status=429
     )
     ACCOUNT_DISABLED = ErrorCode("account.disabled", _("This account is disabled."), status=403)
+    IDENTITY_CHECK_FAILED = ErrorCode(
+        "account.identity_check_failed",
+        _("Identity check failed: the password or code is not correct. %(remaining)s tries left."),
+        status=400,
+    )
+    IDENTITY_CHECK_LOCKED = ErrorCode(
+        "account.identity_check_locked",
+        _("Too many failed identity checks. Try again in %(minutes)s minutes."),
+        status=429,
+    )
+    IDENTITY_CHECK_INPUT = ErrorCode(
+        "account.identity_check_input",
+        _("Enter either your password or a code from your authenticator app."),
+        status=422,
+    )
+    IDENTITY_CHECK_REQUIRED = ErrorCode(
+        "account.identity_check_required",
+        _("Confirm your identity (password or authenticator code) first; it counts for %(minutes)s minutes."),
+        status=403,
+    )
+    TOTP_NOT_ENROLLED = ErrorCode(
+        "account.totp_not_enrolled",
+        _("No authenticator app is set up for this account. Use your password, or set one up on the security page."),
+        status=409,
+    )
+    TOTP_ENROLMENT_NOT_STARTED = ErrorCode(
+        "account.totp_enrolment_not_started", _("Start setting up an authenticator app first."), status=409
+    )
+    TOTP_CODE_WRONG = ErrorCode(
+        "account.totp_code_wrong",
+        _("This code does not match. Check that the phone's clock is right and enter the current code."),
+        status=400,
+    )
+    TOTP_WAIT = ErrorCode("account.totp_wait", _("Wait %(seconds)s seconds before entering another code."), status=429)
+    TOTP_PASSWORD_REQUIRED = ErrorCode(
+        "account.totp_password_required",
+        _("Enter your password to replace the authenticator app."),
+        status=422,
+    )
 
 
 class VisitPersonError:

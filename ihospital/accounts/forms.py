@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ihospital.accounts.models import VisitPerson
+from ihospital.accounts.models import IdentityConfirmation, VisitPerson
 from ihospital.core.errors import DomainError
 
 
@@ -23,9 +23,37 @@ class CodeForm(PhoneForm):
     )
 
 
+_CODE = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"})
+
+
 class StaffLoginForm(forms.Form):
     username = forms.CharField(label=_("User name"), max_length=150)
     password = forms.CharField(label=_("Password"), max_length=128, widget=forms.PasswordInput)
+
+
+class IdentityCheckForm(forms.Form):
+    """The identity re-check: the page shows one of the two fields at a time (``method`` says which)."""
+
+    method = forms.ChoiceField(choices=IdentityConfirmation.Method.choices, widget=forms.HiddenInput)
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=128,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    totp_code = forms.CharField(
+        label=_("Code from your authenticator app"), max_length=10, required=False, widget=_CODE
+    )
+
+
+class TotpCodeForm(forms.Form):
+    code = forms.CharField(label=_("Current code shown in the app"), max_length=10, widget=_CODE)
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"), max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class VisitPersonForm(forms.Form):

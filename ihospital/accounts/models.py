@@ -1,3 +1,6 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
@@ -139,3 +142,41 @@ class ApiToken(PublicIdModel):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+
+class IdentityConfirmation(models.Model):
+    """A staff member re-proved who they are (password or TOTP code) at ``confirmed_at``. Before each
+    consultation the doctor must have one younger than STAFF_IDENTITY_CHECK_SECONDS. Kept as a record."""
+
+    class Method(models.TextChoices):
+        PASSWORD = "password", _("Password")
+        TOTP = "totp", _("Authenticator code")
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="identity_confirmations")
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    confirmed_at = models.DateTimeField(_("confirmed at"))
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identity confirmation")
+        verbose_name_plural = _("identity confirmations")
+        indexes = [models.Index(fields=["user", "-confirmed_at"], name="identity_conf_user_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} by {self.method} at {self.confirmed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def valid_until(self) -> datetime:
+        return self.confirmed_at + timedelta(seconds=settings.STAFF_IDENTITY_CHECK_SECONDS)
+
+
+class IdentityCheckThrottle(models.Model):
+    """Consecutive failed identity re-checks of one staff member, and the lock they lead to. Attempts
+    for one user queue on this row's lock, so racing guesses all count."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="identity_check_throttle")
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.failures} failed identity checks"

@@ -24,6 +24,19 @@ class StaffTokenRequest(Schema):
     password: str = Field(..., max_length=128)
 
 
+class IdentityConfirmIn(Schema):
+    """Exactly one of the two: the account password, or the current code of the authenticator app."""
+
+    password: str | None = Field(None, max_length=128)
+    totp_code: str | None = Field(None, max_length=10, examples=["123456"])
+
+
+class IdentityConfirmationOut(Schema):
+    confirmed_at: datetime
+    valid_until: datetime
+    method: str
+
+
 class TokenOut(Schema):
     token: str
     token_type: str = "Bearer"

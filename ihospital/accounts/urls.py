@@ -10,4 +10,6 @@ urlpatterns = [
     path("p/visit-persons/<uuid:person_id>/", views.visit_person_edit, name="visit_person_edit"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("staff/sign-in/", views.staff_sign_in, name="staff_sign_in"),
+    path("staff/security/", views.staff_security, name="staff_security"),
+    path("staff/confirm-identity/", views.confirm_identity, name="confirm_identity"),
 ]

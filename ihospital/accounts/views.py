@@ -1,33 +1,41 @@
-"""Patient pages (sign in with an SMS code, visit persons) and the staff sign-in page."""
+"""Patient pages (sign in with an SMS code, visit persons); staff pages: sign-in, security (authenticator
+app) and the identity re-check before a consultation."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import wraps
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ihospital.accounts import forms, idcard, selectors, services
-from ihospital.accounts.models import STAFF_ROLES, Role
+from ihospital.accounts import forms, idcard, identity, selectors, services
+from ihospital.accounts.models import CLINICAL_ROLES, STAFF_ROLES, IdentityConfirmation, Role
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
+from ihospital.core.time import format_local
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def role_required(role: str, login_url: str):
-    """A page for one role; anyone else is sent to that role's sign-in page, coming back here after."""
+def role_required(role: str | Collection[str], login_url: str):
+    """A page for one role (or a set of roles); anyone else is sent to the sign-in page, coming back
+    here after."""
+    roles = frozenset([role] if isinstance(role, str) else role)
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if not request.user.is_authenticated or request.user.role != role:
+            if not request.user.is_authenticated or request.user.role not in roles:
                 return redirect_to_login(request.get_full_path(), resolve_url(login_url))
             return view(request, *args, **kwargs)
 
@@ -38,6 +46,8 @@ def role_required(role: str, login_url: str):
 
 patient_required = role_required(Role.PATIENT, settings.PATIENT_LOGIN_URL)
 doctor_required = role_required(Role.DOCTOR, "accounts:staff_sign_in")
+staff_required = role_required(STAFF_ROLES, "accounts:staff_sign_in")
+clinical_staff_required = role_required(CLINICAL_ROLES, "accounts:staff_sign_in")
 
 
 @require_http_methods(["GET", "POST"])
@@ -148,3 +158,98 @@ def _safe_next(request, default: str):
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return default
+
+
+# --- staff security: authenticator app and identity re-check ------------------------------------------
+
+
+@staff_required
+@never_cache  # shows a secret while an authenticator is being set up
+@require_http_methods(["GET", "POST"])
+def staff_security(request):
+    """Set up (or replace) the authenticator app: start → scan the QR code → type the current code."""
+    action = request.POST.get("action", "")
+    code_form = forms.TotpCodeForm(request.POST if action == "confirm" else None)
+    password_form = forms.PasswordForm(request.POST if action == "replace" else None)
+    if request.method == "POST":
+        try:
+            if _security_action(request, action, code_form, password_form):
+                return redirect("accounts:staff_security")
+        except DomainError as error:
+            forms.attach_error(password_form if action in ("replace", "begin") else code_form, error)
+    active = identity.totp_device_of(request.user, confirmed=True)
+    pending = identity.totp_device_of(request.user, confirmed=False)
+    context = {
+        "active": active,
+        "pending": pending,
+        "code_form": code_form,
+        "password_form": password_form,
+        "can_confirm": request.user.role in CLINICAL_ROLES,
+    }
+    if pending is not None:
+        uri = pending.config_url
+        context |= {"secret": identity.totp_secret(pending), "uri": uri, "qr_svg": _qr_svg(uri)}
+    return render(request, "accounts/staff_security.html", context)
+
+
+def _security_action(request, action: str, code_form, password_form) -> bool:
+    """Run the posted action; True when it was done (False: a form to show again)."""
+    actor = Actor.of(request.user, request)
+    if action == "begin":
+        identity.totp_enrolment_begin(user=request.user, actor=actor)
+    elif action == "replace" and password_form.is_valid():
+        identity.totp_enrolment_begin(user=request.user, password=password_form.cleaned_data["password"], actor=actor)
+    elif action == "confirm" and code_form.is_valid():
+        identity.totp_device_confirm(user=request.user, code=code_form.cleaned_data["code"], actor=actor)
+        messages.success(request, _("The authenticator app is set up. Use its codes to confirm your identity."))
+    elif action == "cancel":
+        identity.totp_enrolment_cancel(user=request.user, actor=actor)
+    else:
+        return False
+    return True
+
+
+def _qr_svg(data: str) -> str:
+    """The QR code as inline SVG, drawn here: the secret never goes to a third-party service."""
+    svg = segno.make(data, error="m").svg_inline(scale=4, omitsize=True)
+    return mark_safe(svg)  # noqa: S308 — segno's own markup, built from our data
+
+
+@clinical_staff_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm_identity(request):
+    """Before each consultation: password or authenticator code, then back to ``next`` (local only)."""
+    has_totp = identity.totp_device_of(request.user, confirmed=True) is not None
+    method = request.POST.get("method") or request.GET.get("method") or ("totp" if has_totp else "password")
+    if method not in IdentityConfirmation.Method.values or (method == "totp" and not has_totp):
+        method = "password"
+    form = forms.IdentityCheckForm(request.POST or None, initial={"method": method})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            confirmation = identity.staff_identity_confirm(
+                user=request.user,
+                password=data["password"] if method == "password" else "",
+                totp_code=data["totp_code"] if method == "totp" else "",
+                actor=Actor.of(request.user, request),
+            )
+        except DomainError as error:
+            forms.attach_error(form, error)
+        else:
+            until = format_local(confirmation.valid_until, "%H:%M")
+            messages.success(request, _("Identity confirmed, valid until %(time)s.") % {"time": until})
+            return redirect(_safe_next(request, "web:staff_home"))
+    safe_next = _safe_next(request, "")
+    return render(
+        request,
+        "accounts/confirm_identity.html",
+        {
+            "form": form,
+            "method": method,
+            "has_totp": has_totp,
+            "next": safe_next,
+            "current": identity.identity_confirmed_within(request.user),
+            "minutes": settings.STAFF_IDENTITY_CHECK_SECONDS // 60,
+        },
+    )
