@@ -135,6 +135,8 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # A file, not memory: the browser tests' ASGI server reaches it from its own threads.
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -283,6 +285,17 @@ BOOKING_CLOSES_MINUTES_BEFORE = envint("BOOKING_CLOSES_MINUTES_BEFORE", 30)
 CANCEL_FREE_UNTIL_HOURS_BEFORE = envint("CANCEL_FREE_UNTIL_HOURS_BEFORE", 2)
 ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_MAX_COUNT = 9
+# Consultation room (ihospital/consultations).
+CONSULTATION_REMINDER_MINUTES = sorted((int(m) for m in envlist("CONSULTATION_REMINDER_MINUTES", "30,5")), reverse=True)
+CHECK_IN_OPENS_MINUTES_BEFORE = envint("CHECK_IN_OPENS_MINUTES_BEFORE", 30)
+CHECK_IN_CLOSES_MINUTES_AFTER = envint("CHECK_IN_CLOSES_MINUTES_AFTER", 60)  # a late patient may still come in
+CALL_ANSWER_SECONDS = envint("CALL_ANSWER_SECONDS", 120)
+CALL_ATTEMPTS = 2  # the first ring and one recall, then "missed"
+CONSULTATION_AUTO_COMPLETE_HOURS = envint("CONSULTATION_AUTO_COMPLETE_HOURS", 24)
+CHAT_MAX_CHARS = 2000
+CHAT_IMAGE_MAX_BYTES = envint("CHAT_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+RECORDING_CHUNK_MAX_BYTES = envint("RECORDING_CHUNK_MAX_BYTES", 8 * 1024 * 1024)
+RECORDING_ASSEMBLE_AFTER_IDLE_MINUTES = envint("RECORDING_ASSEMBLE_AFTER_IDLE_MINUTES", 10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # The developer inbox shows sandbox SMS (sign-in codes) on a page; never enable it in production.

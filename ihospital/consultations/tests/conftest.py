@@ -68,3 +68,41 @@ def confirmed_bob(dr_bob):
     """dr_bob re-entered his password a moment ago (the identity check before calling)."""
     staff_identity_confirm(user=dr_bob, password=PASSWORD, actor=Actor.of(dr_bob))
     return dr_bob
+
+
+def code_of(call) -> str:
+    """The error code ``call()`` is refused with."""
+    from ihospital.core.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        call()
+    return refused.value.code
+
+
+def checked_in(appointment: Appointment, commit):
+    from ihospital.consultations.services import consultation_check_in
+
+    patient = appointment.account
+    with commit():
+        return consultation_check_in(patient=patient, appointment=appointment, actor=Actor.of(patient))
+
+
+def in_consultation(appointment: Appointment, doctor, commit):
+    """Checked in, called (``doctor`` confirmed their identity) and answered: the consultation is in progress."""
+    from ihospital.consultations.services import consultation_answer, consultation_call
+
+    consultation = checked_in(appointment, commit)
+    with commit():
+        consultation_call(doctor=doctor, consultation=consultation, actor=Actor.of(doctor))
+    consultation.refresh_from_db()
+    with commit():
+        consultation_answer(patient=appointment.account, consultation=consultation, actor=Actor.of(appointment.account))
+    consultation.refresh_from_db()
+    appointment.refresh_from_db()
+    return consultation
+
+
+@pytest.fixture
+def in_progress(accepted, confirmed_bob, commit):
+    """alice's consultation with dr_bob, started a moment ago."""
+    return in_consultation(accepted, confirmed_bob, commit)

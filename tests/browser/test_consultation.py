@@ -1,0 +1,140 @@
+"""The consultation end to end, patient on a phone and doctor at a desk, each in their own Chromium
+context with Chromium's fake camera: the reminder banner, check-in, the doctor's live queue, the identity
+re-check, the call, video both ways, chat both ways, completion, and the stored recording.
+
+Served by uvicorn in this process (tests/browser/asgi_server.py): WebSockets need ASGI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from ihospital.consultations import webm
+from ihospital.consultations.models import Consultation, Recording
+from ihospital.consultations.services import reminders_send_due
+from ihospital.consultations.tests.conftest import accepted_booking
+from ihospital.core.testing.personas import PASSWORD
+from tests.browser.asgi_server import AsgiServer
+from tests.browser.conftest import DEFAULT_TIMEOUT_MS, PHONE
+
+DESK = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
+VIDEO_PLAYING = """(video) => new Promise((resolve) => {
+    const start = video.currentTime;
+    const check = () => video.videoWidth > 0 && video.currentTime > start + 0.5 ? resolve(true) : setTimeout(check, 100);
+    check();
+})"""
+
+
+@pytest.fixture(scope="module")
+def asgi_server() -> Iterator[AsgiServer]:
+    server = AsgiServer().start()
+    yield server
+    server.stop()
+
+
+def signed_in_context(browser: Browser, server: AsgiServer, user, **options) -> BrowserContext:
+    """A browser already signed in as ``user`` (sign-in itself is covered by its own browser tests)."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(base_url=server.url, **options)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": server.url}])
+    return context
+
+
+def wait_until(condition, *, seconds: float = 15, what: str = "") -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.2)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_patient_and_doctor_meet_by_video_and_the_call_is_recorded(
+    media_browser, asgi_server, alice, dr_bob, screenshot
+):
+    appointment = accepted_booking(alice, dr_bob, contextlib.nullcontext, slot_in=timedelta(minutes=10))
+    patient_context = signed_in_context(media_browser, asgi_server, alice, **PHONE)
+    doctor_context = signed_in_context(media_browser, asgi_server, dr_bob, **DESK)
+    try:
+        patient: Page = patient_context.new_page()
+        doctor: Page = doctor_context.new_page()
+
+        # The doctor opens the desk; the patient's appointment page is open when the reminder is due.
+        doctor.goto("/staff/desk/")
+        expect(doctor.get_by_test_id("queue-empty")).to_be_visible()
+        patient.goto(f"/p/appointments/{appointment.public_id}/")
+        patient.wait_for_timeout(500)  # the notifications socket connects
+        assert reminders_send_due() == 1
+        banner = patient.get_by_test_id("live-banner")
+        expect(banner).to_be_visible()
+        screenshot(patient, "consultation-1-reminder")
+
+        # Check-in: the patient sees their place; the doctor's queue updates live, with an alert.
+        patient.get_by_test_id("enter-waiting-room").first.click()
+        patient.get_by_test_id("check-in").click()
+        expect(patient.get_by_test_id("queue-position")).to_have_text("1")
+        expect(patient.get_by_test_id("doctor-status")).to_have_attribute("data-status", "online")
+        expect(doctor.get_by_test_id("queue-item")).to_have_count(1)
+        expect(doctor.get_by_test_id("desk-alert").first).to_be_visible()
+        screenshot(patient, "consultation-2-waiting")
+        screenshot(doctor, "consultation-2-desk")
+
+        # The call needs the doctor's identity re-check; then the patient's phone rings.
+        doctor.get_by_test_id("call-next").click()
+        expect(doctor).to_have_url(f"{asgi_server.url}/staff/confirm-identity/?next=%2Fstaff%2Fdesk%2F")
+        doctor.locator("input[name=password]").fill(PASSWORD)
+        doctor.get_by_test_id("submit-password").click()
+        expect(doctor).to_have_url(f"{asgi_server.url}/staff/desk/")
+        doctor.get_by_test_id("call-next").click()
+        expect(patient.get_by_test_id("ringing")).to_be_visible()
+        screenshot(patient, "consultation-3-ringing")
+        patient.get_by_test_id("answer").click()
+        expect(patient).to_have_url(f"{asgi_server.url}/p/consultations/{appointment.consultation.public_id}/")
+        doctor.get_by_test_id("enter-room").click()
+
+        # Video both ways: frames arrive and time runs on both sides.
+        for page in (patient, doctor):
+            page.get_by_test_id("remote-video").evaluate(VIDEO_PLAYING)
+        expect(doctor.get_by_test_id("recording")).to_be_visible()
+
+        # Chat both ways, live.
+        patient.get_by_test_id("chat-input").fill("医生您好，最近血压偏高")
+        patient.get_by_test_id("chat-send").click()
+        expect(doctor.get_by_test_id("chat-message").filter(has_text="最近血压偏高")).to_be_visible()
+        doctor.get_by_test_id("chat-input").fill("请继续按时服药，一周后复查")
+        doctor.get_by_test_id("chat-send").click()
+        expect(patient.get_by_test_id("chat-message").filter(has_text="一周后复查")).to_be_visible()
+        doctor.wait_for_timeout(6000)  # at least one 5-second recording chunk
+        screenshot(patient, "consultation-4-room-patient")
+        screenshot(doctor, "consultation-4-room-doctor")
+
+        # The doctor completes; the recording's last chunk is uploaded first and the take assembled.
+        doctor.get_by_test_id("complete").click()
+        expect(doctor).to_have_url(f"{asgi_server.url}/staff/desk/")
+        expect(patient.get_by_test_id("ended-banner")).to_be_visible()
+        consultation = Consultation.objects.get(appointment=appointment)
+        assert consultation.status == "completed"
+        wait_until(
+            lambda: Recording.objects.filter(consultation=consultation, assembled_at__isnull=False).exists(),
+            what="the recording assembled",
+        )
+        recording = Recording.objects.get(consultation=consultation)
+        data = recording.file.read()
+        assert data.startswith(webm.EBML_MAGIC)
+        assert recording.duration_ms > 3000 and recording.chunk_count >= 2
+        assert recording.missing_chunks == ""
+    finally:
+        patient_context.close()
+        doctor_context.close()
