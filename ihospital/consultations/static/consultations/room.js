@@ -184,6 +184,10 @@ function endCall(outcome) {
   for (const track of localStream?.getTracks() ?? []) track.stop();
   setState("ended");
   document.getElementById("ended-banner").hidden = false;
+  for (const id of ["room-controls", "chat-form"]) {
+    const element = document.getElementById(id);
+    if (element) element.hidden = true;
+  }
   if (outcome === "referred") document.getElementById("referred-note").hidden = false;
 }
 

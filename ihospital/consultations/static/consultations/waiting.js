@@ -50,6 +50,7 @@ liveSocket(socketPath, {
       position.textContent = event.position ?? "–";
       doctorStatus.textContent = statusLabels[event.doctor_status] ?? event.doctor_status;
       doctorStatus.dataset.status = event.doctor_status;
+      doctorStatus.className = `badge ${{ online: "text-bg-success", in_consultation: "text-bg-warning" }[event.doctor_status] ?? "text-bg-secondary"}`;
     } else if (event.event === "ringing") showState({ status: "calling" });
     else if (event.event === "missed") showState({ status: "missed" });
     else if (event.event === "started") location.assign(page.dataset.roomUrl);

@@ -4,12 +4,15 @@ from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from ihospital.accounts import services as accounts
 from ihospital.accounts.models import User, VisitPerson
+from ihospital.appointments.models import Appointment
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
-from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile
+from ihospital.core.time import now
+from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile, Slot
 from ihospital.scheduling.services import SessionInput, schedule_create
 from ihospital.web import demo_data as demo
 
@@ -29,7 +32,12 @@ class Command(BaseCommand):
             self._doctors(departments)
             self._other_staff()
             self._patients()
+            soon = self._consultation_soon()
         self._print_logins()
+        self.stdout.write(
+            f"A video consultation for alice with dr_bob starts at {timezone.localtime(soon.slot.starts_at):%H:%M}; "
+            f"its waiting room is open: {self.base_url}/p/appointments/{soon.public_id}/waiting-room/\n"
+        )
 
     def _departments(self) -> dict[str, Department]:
         result = {}
@@ -99,6 +107,47 @@ class Command(BaseCommand):
                         accounts.visit_person_create(
                             account=user, data=accounts.VisitPersonInput(**person), actor=LOADER
                         )
+
+    def _consultation_soon(self) -> Appointment:
+        """Demo only: an accepted booking of alice's with dr_bob whose slot starts in 20 minutes, so the
+        waiting room, the call and the video can be tried at once. Booking closes 30 minutes before a
+        slot, so this one is written as if booked and accepted earlier: a free slot of today's session is
+        moved to the near future. Reused while it has not started."""
+        alice = User.objects.get(username="alice")
+        ready = (
+            Appointment.objects.filter(account=alice, status__in=["accepted", "waiting", "in_consultation"])
+            .filter(slot__starts_at__gt=now() - timedelta(hours=1))
+            .first()
+        )
+        if ready is not None:
+            return ready
+        bob = DoctorProfile.objects.get(user__username="dr_bob")
+        slot = (
+            Slot.objects.filter(schedule__doctor=bob, schedule__category="video", status="free")
+            .filter(schedule__date__gte=date.today())
+            .order_by("schedule__date", "starts_at")
+            .first()
+        )
+        starts = now().replace(second=0, microsecond=0) + timedelta(minutes=20)
+        ends = starts + timedelta(minutes=10)
+        Slot.objects.filter(pk=slot.pk).update(starts_at=starts, ends_at=ends, status="booked")
+        slot.refresh_from_db()
+        return Appointment.objects.create(
+            account=alice,
+            visit_person=VisitPerson.objects.filter(account=alice).order_by("pk").first(),
+            schedule=slot.schedule,
+            slot=slot,
+            status="accepted",
+            complaint="高血压复诊：近两周早晨血压 150/95 左右，偶有头晕。",
+            prior_visit_date=date.today() - timedelta(days=90),
+            prior_hospital="本院心血管内科门诊",
+            prior_diagnosis="原发性高血压 2 级",
+            fee_fen=0,
+            hold_expires_at=now(),
+            prior_diagnosis_confirmed=True,
+            reviewed_by=bob.user,
+            reviewed_at=now(),
+        )
 
     def _print_logins(self) -> None:
         out = self.stdout.write
