@@ -199,6 +199,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = False
 # Before each consultation the doctor re-enters a password or TOTP code; it counts for this long (issue 4).
 STAFF_IDENTITY_CHECK_SECONDS = envint("STAFF_IDENTITY_CHECK_SECONDS", 10 * 60)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "互联网医院")  # the name authenticator apps show beside the code
 SILENCED_SYSTEM_CHECKS = [
     # No AxesMiddleware: sign-in services turn a lock into the coded error account.staff_locked themselves.
     "axes.W002",
