@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -160,7 +161,7 @@ def device_check(request):
 
 def _desk_context(request) -> dict:
     doctor = request.user
-    today = now().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = timezone.localtime(now()).replace(hour=0, minute=0, second=0, microsecond=0)  # the hospital's day
     return {
         "queue": list(selectors.doctor_queue(doctor)),
         "in_progress": selectors.doctor_in_progress(doctor),
