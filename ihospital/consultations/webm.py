@@ -29,6 +29,17 @@ def _vint(data: bytes, pos: int, *, keep_marker: bool) -> tuple[int, int, bool]:
     return value, length, unknown
 
 
+def _block_timecode(payload: bytes) -> int | None:
+    """A (Simple)Block's timecode relative to its Cluster, or None if the block is damaged."""
+    try:
+        _, track_len, _ = _vint(payload, 0, keep_marker=False)
+    except (ValueError, IndexError):
+        return None
+    if len(payload) < track_len + 3:  # track number, 16-bit timecode, flags
+        return None
+    return int.from_bytes(payload[track_len : track_len + 2], "big", signed=True)
+
+
 def duration_ms(data: bytes) -> int:
     """The recording's duration in milliseconds; 0 if it is not WebM or holds no media block. A file cut
     short (a crash mid-chunk) is measured up to its last complete element."""
@@ -54,8 +65,9 @@ def duration_ms(data: bytes) -> int:
         elif element == TIMECODE:
             cluster_time = int.from_bytes(payload, "big")
         elif element in (SIMPLE_BLOCK, BLOCK):
-            _, track_len, _ = _vint(payload, 0, keep_marker=False)
-            relative = int.from_bytes(payload[track_len : track_len + 2], "big", signed=True)
+            relative = _block_timecode(payload)
+            if relative is None:  # a damaged block ends the measurement: assembly must never fail on it
+                break
             last = max(last, cluster_time + relative)
         pos = body + size
     return last * scale_ns // 1_000_000

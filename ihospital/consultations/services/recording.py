@@ -69,7 +69,12 @@ def recording_chunk_add(*, recording: Recording, seq: int, data: bytes) -> Recor
     except IntegrityError:  # the same chunk raced in twice
         chunk.file.delete(save=False)
         return RecordingChunk.objects.get(recording=recording, seq=seq)
-    Recording.objects.filter(pk=recording.pk).update(chunk_count=F("chunk_count") + 1, last_chunk_at=now())
+    counted = Recording.objects.filter(pk=recording.pk, assembled_at__isnull=True).update(
+        chunk_count=F("chunk_count") + 1, last_chunk_at=now()
+    )
+    if not counted:  # assembled meanwhile (under the row lock this UPDATE waited on): the file lacks this chunk
+        chunk.file.delete(save=False)
+        raise DomainError(ConsultationError.RECORDING_CLOSED)
     return chunk
 
 

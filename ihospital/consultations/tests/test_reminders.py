@@ -116,9 +116,7 @@ def test_a_patient_already_in_the_waiting_room_gets_no_reminder(booked, commit):
 
 def test_only_due_bookings_are_reminded_among_several(alice, dr_bob, commit):
     soon = accepted_booking(alice, dr_bob, commit, person_seq=1, slot_in=timedelta(minutes=29))
-    later = accepted_booking(
-        alice, dr_bob, commit, schedule=soon.schedule, person_seq=2, slot_in=timedelta(minutes=50)
-    )
+    later = accepted_booking(alice, dr_bob, commit, schedule=soon.schedule, person_seq=2, slot_in=timedelta(minutes=50))
     assert run_due(commit) == 1
     assert (reminders_of(soon), reminders_of(later)) == ([30], [])
 

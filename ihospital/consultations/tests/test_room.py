@@ -59,6 +59,14 @@ def photo(consultation, sender, data, name="photo.jpg"):
     return message_image_post(sender=sender, consultation=consultation, name=name, data=data, actor=Actor.of(sender))
 
 
+def complete(consultation, doctor):
+    return consultation_complete(doctor=doctor, consultation=consultation, actor=Actor.of(doctor))
+
+
+def refer(consultation, doctor, reason):
+    return consultation_refer(doctor=doctor, consultation=consultation, reason=reason, actor=Actor.of(doctor))
+
+
 # --- chat --------------------------------------------------------------------------------------------
 
 
@@ -98,7 +106,7 @@ def test_nobody_chats_before_the_consultation_starts_or_after_it_ended(accepted,
 
         consultation_answer(patient=alice, consultation=waiting, actor=Actor.of(alice))
     with commit():
-        consultation_complete(doctor=confirmed_bob, consultation=waiting, actor=Actor.of(confirmed_bob))
+        complete(waiting, confirmed_bob)
     assert code_of(lambda: say(waiting, alice, "one more thing")) == "consultation.not_in_progress"
     assert not Message.objects.exists()
 
@@ -144,7 +152,7 @@ def test_garbage_is_not_a_chat_photo(in_progress, alice, garbage):
 
 def test_completing_ends_the_consultation_and_the_appointment(in_progress, confirmed_bob, commit):
     with commit():
-        consultation_complete(doctor=confirmed_bob, consultation=in_progress, actor=Actor.of(confirmed_bob))
+        complete(in_progress, confirmed_bob)
     in_progress.refresh_from_db()
     assert in_progress.status == "completed" and in_progress.ended_at is not None
     assert Appointment.objects.get(pk=in_progress.appointment_id).status == "completed"
@@ -154,37 +162,29 @@ def test_completing_ends_the_consultation_and_the_appointment(in_progress, confi
 
 def test_completing_twice_is_an_illegal_transition(in_progress, confirmed_bob, commit):
     with commit():
-        consultation_complete(doctor=confirmed_bob, consultation=in_progress, actor=Actor.of(confirmed_bob))
-    assert code_of(
-        lambda: consultation_complete(doctor=confirmed_bob, consultation=in_progress, actor=Actor.of(confirmed_bob))
-    ) == "core.illegal_transition"
+        complete(in_progress, confirmed_bob)
+    assert code_of(lambda: complete(in_progress, confirmed_bob)) == "core.illegal_transition"
     assert AuditEvent.objects.filter(action="consultation.completed").count() == 1
 
 
 def test_a_waiting_consultation_cannot_be_completed(accepted, confirmed_bob, commit):
     waiting = checked_in(accepted, commit)
-    assert code_of(
-        lambda: consultation_complete(doctor=confirmed_bob, consultation=waiting, actor=Actor.of(confirmed_bob))
-    ) == "core.illegal_transition"
+    assert code_of(lambda: complete(waiting, confirmed_bob)) == "core.illegal_transition"
     waiting.refresh_from_db()
     assert waiting.status == "waiting"
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "x"])
 def test_a_referral_needs_a_reason(in_progress, confirmed_bob, reason):
-    assert code_of(
-        lambda: consultation_refer(
-            doctor=confirmed_bob, consultation=in_progress, reason=reason, actor=Actor.of(confirmed_bob)
-        )
-    ) == "consultation.referral_reason_required"
+    assert code_of(lambda: refer(in_progress, confirmed_bob, reason)) == "consultation.referral_reason_required"
     in_progress.refresh_from_db()
     assert in_progress.status == "in_progress"
 
 
-def test_a_referral_is_recorded_and_the_patient_is_told_in_the_app_and_by_sms(in_progress, alice, confirmed_bob, commit):
+def test_a_referral_is_recorded_and_the_patient_is_told_in_app_and_by_sms(in_progress, alice, confirmed_bob, commit):
     reason = "新发胸痛，需线下心电图检查"
     with commit():
-        consultation_refer(doctor=confirmed_bob, consultation=in_progress, reason=reason, actor=Actor.of(confirmed_bob))
+        refer(in_progress, confirmed_bob, reason)
     in_progress.refresh_from_db()
     assert (in_progress.status, in_progress.referral_reason) == ("referred", reason)
     assert Appointment.objects.get(pk=in_progress.appointment_id).status == "completed"
