@@ -7,6 +7,7 @@ PostgreSQL, channels-redis and RedisHuey. Every variable is documented in ``.env
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -135,8 +136,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
-            # A file, not memory: the browser tests' ASGI server reaches it from its own threads.
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # A file, not memory: the browser tests' ASGI server reaches it from its own threads. One per
+            # process, so two test runs on one machine never share it.
+            "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -186,9 +186,12 @@ def consultation_answer(*, patient: User, consultation: Consultation, actor: Act
     if Consultation.objects.filter(doctor=consultation.doctor, status=Status.IN_PROGRESS).exists():
         raise DomainError(ConsultationError.DOCTOR_BUSY)
     try:
-        move(consultation, Status.IN_PROGRESS, started_at=now())
+        with transaction.atomic():
+            move(consultation, Status.IN_PROGRESS, started_at=now())
     except DomainError:
         raise DomainError(ConsultationError.NOT_RINGING) from None
+    except IntegrityError:  # another patient answered this doctor's call a moment earlier
+        raise DomainError(ConsultationError.DOCTOR_BUSY) from None
     move_appointment(consultation.appointment, Appointment.Status.IN_CONSULTATION)
     record(actor=actor, action="consultation.start", **target(consultation))
     events.to_room_on_commit(consultation, "started")

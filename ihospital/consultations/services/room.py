@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from ihospital.accounts.models import User
 from ihospital.appointments.models import Appointment
@@ -124,11 +125,9 @@ def consultation_refer(*, doctor: User, consultation: Consultation, reason: str,
     if not 2 <= len(reason) <= 300:
         raise DomainError(ConsultationError.REFERRAL_REASON_REQUIRED)
     _end(consultation, Status.REFERRED, Appointment.Status.COMPLETED, actor=actor, referral_reason=reason)
-    notify_patient(
-        appointment=consultation.appointment,
-        event="referred",
-        text=_("[ihospital] The doctor advises an in-person visit: %(reason)s") % {"reason": reason},
-    )
+    with override(settings.LANGUAGE_CODE):  # the patient's text, not the doctor's interface language
+        text = _("[ihospital] The doctor advises an in-person visit: %(reason)s") % {"reason": reason}
+    notify_patient(appointment=consultation.appointment, event="referred", text=text)
     return consultation
 
 

@@ -25,7 +25,8 @@ from ihospital.core.time import now
 
 def check_in(appointment, commit):
     with commit():
-        return consultation_check_in(patient=appointment.account, appointment=appointment, actor=Actor.of(appointment.account))
+        patient = appointment.account
+        return consultation_check_in(patient=patient, appointment=appointment, actor=Actor.of(patient))
 
 
 def code_of(call) -> str:
@@ -126,9 +127,11 @@ def test_a_stale_timer_does_not_touch_a_newer_ring(accepted, confirmed_bob, comm
 
 def test_answering_starts_the_consultation(accepted, confirmed_bob, commit):
     consultation = check_in(accepted, commit)
-    assert code_of(
-        lambda: consultation_answer(patient=accepted.account, consultation=consultation, actor=Actor.of(accepted.account))
-    ) == "consultation.not_ringing"
+    patient = accepted.account
+    assert (
+        code_of(lambda: consultation_answer(patient=patient, consultation=consultation, actor=Actor.of(patient)))
+        == "consultation.not_ringing"
+    )
     with commit():
         consultation_call(doctor=confirmed_bob, actor=Actor.of(confirmed_bob))
     consultation.refresh_from_db()
@@ -160,6 +163,8 @@ def test_a_missed_patient_can_be_marked_no_show(accepted, confirmed_bob, commit)
         consultation_mark_no_show(doctor=confirmed_bob, consultation=consultation, actor=Actor.of(confirmed_bob))
     accepted.refresh_from_db()
     assert (consultation.status, accepted.status) == ("no_show", "no_show")
-    assert code_of(
-        lambda: consultation_mark_no_show(doctor=confirmed_bob, consultation=consultation, actor=Actor.of(confirmed_bob))
-    ) == "core.illegal_transition"
+    bob = confirmed_bob
+    assert (
+        code_of(lambda: consultation_mark_no_show(doctor=bob, consultation=consultation, actor=Actor.of(bob)))
+        == "core.illegal_transition"
+    )
