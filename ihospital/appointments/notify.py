@@ -1,18 +1,40 @@
-"""Tell the patient what happened to their booking. SMS through the outbox for now; the in-app message
-centre (a later issue) will hang off the same calls."""
+"""Tell the patient what happened to their booking: a message in the app's message centre (with a live
+banner on any open page) and the same text by SMS, through ``notification_send``."""
 
 from __future__ import annotations
 
+import re
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
 from ihospital.appointments.models import Appointment
-from ihospital.core import outbox
+from ihospital.notifications.services import notification_send
+
+# SMS texts open with the sender's signature (短信签名, required by carriers); the app doesn't need it.
+_SMS_SIGNATURE = re.compile(r"^\s*(\[[^\]]*\]|【[^】]*】)\s*")
 
 
-def notify_patient(*, appointment: Appointment, event: str, text: str) -> None:
-    """Queue a message in the caller's transaction; one per appointment and event, however often called."""
-    phone = appointment.account.phone
-    if phone:
-        outbox.enqueue(
-            topic="sms.send",
-            payload={"phone": phone, "text": text},
-            idempotency_key=f"appointment:{appointment.public_id}:{event}",
-        )
+def _default_title(event: str) -> str:
+    titles = {
+        "paid": _("Payment received"),
+        "accepted": _("Booking accepted"),
+        "rejected": _("Booking declined"),
+        "session_stopped": _("Online clinic cancelled"),
+        "referred": _("In-person visit advised"),
+    }
+    return titles.get(event, _("Booking update"))
+
+
+def notify_patient(*, appointment: Appointment, event: str, text: str, title: str | None = None) -> None:
+    """Send in the caller's transaction; one message (and one SMS) per appointment and event, however
+    often called. ``text`` is the SMS, already translated; the in-app copy drops its signature."""
+    notification_send(
+        user=appointment.account,
+        kind=f"appointment.{event}",
+        title=title or _default_title(event),
+        body=_SMS_SIGNATURE.sub("", text),
+        link=reverse("appointments:detail", args=[appointment.public_id]),
+        dedupe_key=f"appointment:{appointment.public_id}:{event}",
+        sms_text=text,
+    )

@@ -1,3 +1,9 @@
 """WebSocket routes of this app (gathered by config/routing.py)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from ihospital.notifications.consumers import NotificationConsumer
+
+websocket_urlpatterns = [
+    path("ws/notifications/", NotificationConsumer.as_asgi()),
+]
