@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -127,10 +128,9 @@ def _ring(consultation: Consultation) -> None:
 
     events.to_room_on_commit(consultation, "ringing", attempt=consultation.call_attempts)
     events.announce_queue_on_commit(consultation)
+    timer = {"consultation_pk": consultation.pk, "called_at": consultation.called_at.isoformat()}
     transaction.on_commit(
-        lambda pk=consultation.pk, at=consultation.called_at: consultation_call_expire_task.schedule(
-            kwargs={"consultation_pk": pk, "called_at": at.isoformat()}, delay=settings.CALL_ANSWER_SECONDS
-        )
+        partial(consultation_call_expire_task.schedule, kwargs=timer, delay=settings.CALL_ANSWER_SECONDS)
     )
 
 
@@ -197,8 +197,10 @@ def consultation_answer(*, patient: User, consultation: Consultation, actor: Act
     events.to_room_on_commit(consultation, "started")
     events.announce_queue_on_commit(consultation)
     transaction.on_commit(
-        lambda pk=consultation.pk: consultation_auto_complete_task.schedule(
-            kwargs={"consultation_pk": pk}, delay=settings.CONSULTATION_AUTO_COMPLETE_HOURS * 3600 + 60
+        partial(
+            consultation_auto_complete_task.schedule,
+            kwargs={"consultation_pk": consultation.pk},
+            delay=settings.CONSULTATION_AUTO_COMPLETE_HOURS * 3600 + 60,
         )
     )
     return consultation
