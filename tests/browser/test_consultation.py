@@ -28,7 +28,8 @@ from tests.browser.conftest import DEFAULT_TIMEOUT_MS, PHONE
 DESK = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
 VIDEO_PLAYING = """(video) => new Promise((resolve) => {
     const start = video.currentTime;
-    const check = () => video.videoWidth > 0 && video.currentTime > start + 0.5 ? resolve(true) : setTimeout(check, 100);
+    const playing = () => video.videoWidth > 0 && video.currentTime > start + 0.5;
+    const check = () => (playing() ? resolve(true) : setTimeout(check, 100));
     check();
 })"""
 
