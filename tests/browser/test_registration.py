@@ -158,7 +158,9 @@ def test_patient_books_with_a_photo_pays_and_the_doctor_accepts(
     expect(request.get_by_test_id("declaration")).to_contain_text("原发性高血压")
     photo = request.get_by_test_id("attachment")
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.complete && img.naturalWidth") == 320  # served and decoded, not a broken icon
+    # Served and decoded, not a broken icon (the image may still be loading when it becomes visible).
+    photo.evaluate("img => img.complete ? null : new Promise((resolve) => img.addEventListener('load', resolve))")
+    assert photo.evaluate("img => img.naturalWidth") == 320
     screenshot(doctor, "registration-review-queue")
     request.get_by_test_id("confirm-diagnosis").check()
     request.get_by_test_id("accept").click()
