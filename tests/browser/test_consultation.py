@@ -8,6 +8,7 @@ Served by uvicorn in this process (tests/browser/asgi_server.py): WebSockets nee
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -101,6 +102,13 @@ def test_patient_and_doctor_meet_by_video_and_the_call_is_recorded(
         doctor.get_by_test_id("call-next").click()
         expect(patient.get_by_test_id("ringing")).to_be_visible()
         screenshot(patient, "consultation-3-ringing")
+        room_sockets = []  # the patient's room sockets, passed through so that the test can cut one
+
+        def pass_through(socket):
+            socket.connect_to_server()
+            room_sockets.append(socket)
+
+        patient.route_web_socket(re.compile(r".*/ws/consultations/.*"), pass_through)
         patient.get_by_test_id("answer").click()
         expect(patient).to_have_url(f"{asgi_server.url}/p/consultations/{appointment.consultation.public_id}/")
         doctor.get_by_test_id("enter-room").click()
@@ -117,6 +125,15 @@ def test_patient_and_doctor_meet_by_video_and_the_call_is_recorded(
         doctor.get_by_test_id("chat-input").fill("请继续按时服药，一周后复查")
         doctor.get_by_test_id("chat-send").click()
         expect(patient.get_by_test_id("chat-message").filter(has_text="一周后复查")).to_be_visible()
+        # A network drop on the patient's side (the socket cut under the page): it comes back by itself.
+        room_sockets[-1].close(code=1006)
+        expect(patient.get_by_test_id("call-state")).to_have_attribute("data-state", "reconnecting")
+        expect(patient.get_by_test_id("call-state")).not_to_have_attribute("data-state", "reconnecting")
+        assert len(room_sockets) == 2  # a new socket, made by the page itself
+        patient.get_by_test_id("chat-input").fill("网络恢复了")
+        patient.get_by_test_id("chat-send").click()
+        expect(doctor.get_by_test_id("chat-message").filter(has_text="网络恢复了")).to_be_visible()
+        patient.get_by_test_id("remote-video").evaluate(VIDEO_PLAYING)
         doctor.wait_for_timeout(6000)  # at least one 5-second recording chunk
         screenshot(patient, "consultation-4-room-patient")
         screenshot(doctor, "consultation-4-room-doctor")

@@ -207,6 +207,7 @@ document.getElementById("end-form")?.addEventListener("submit", async (submitted
 
 const socket = liveSocket(config.socketPath, {
   onOpen() {
+    if (!ended) setState(pc?.connectionState ?? "connecting"); // back online: show the call's own state
     signal({ hello: pc?.connectionState === "connected" ? "rejoin" : "fresh" });
   },
   onEvent(event) {
