@@ -56,6 +56,8 @@ def publish(group: str, event: dict[str, Any]) -> None:
         return
     try:
         async_to_sync(layer.group_send)(group, event)
+    except RuntimeError as error:  # this thread runs an event loop of its own and no server loop is known
+        logger.warning("realtime push to %s dropped: %s", group, error)
     except Exception:  # a push must never fail the write that caused it
         logger.exception("realtime push to %s failed", group)
 
