@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from ihospital.accounts import api as accounts_api
 from ihospital.appointments import api as appointments_api
+from ihospital.consultations import api as consultations_api
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.scheduling import api as scheduling_api
 
@@ -78,6 +79,7 @@ patient_api = build_api(
 patient_api.add_router("/", accounts_api.patient_router)
 patient_api.add_router("/", scheduling_api.build_router(accounts_api.PATIENT))
 patient_api.add_router("/", appointments_api.build_patient_router(accounts_api.PATIENT))
+patient_api.add_router("/", consultations_api.build_patient_router(accounts_api.PATIENT))
 
 staff_api = build_api(
     audience="staff",
@@ -86,3 +88,4 @@ staff_api = build_api(
 )
 staff_api.add_router("/", accounts_api.staff_router)
 staff_api.add_router("/", appointments_api.build_staff_router(accounts_api.DOCTOR))
+staff_api.add_router("/", consultations_api.build_staff_router(accounts_api.DOCTOR))

@@ -167,6 +167,22 @@ def _attachment_id(owner, doctor) -> str:
     return str(attachment.public_id)
 
 
+def _consultation_id(owner, doctor) -> str:
+    """A checked-in consultation (written directly: check-in's time window is tested in its own app)."""
+    import secrets
+
+    from ihospital.appointments.models import Appointment
+    from ihospital.consultations.models import Consultation
+    from ihospital.core.time import now
+
+    appointment = _appointment(owner, doctor)
+    Appointment.objects.filter(pk=appointment.pk).update(status="waiting")
+    consultation = Consultation.objects.create(
+        appointment=appointment, doctor=doctor, patient=owner, queue_token=secrets.token_hex(6), checked_in_at=now()
+    )
+    return str(consultation.public_id)
+
+
 def _department_id(owner, doctor) -> str:
     from ihospital.appointments.tests.factories import department
 
@@ -186,6 +202,7 @@ OWNED: dict[str, Callable] = {
     "person_id": lambda owner, doctor: _visit_person(owner),
     "appointment_id": _appointment_id,
     "attachment_id": _attachment_id,
+    "consultation_id": _consultation_id,
 }
 SHARED: dict[str, Callable] = {"department_id": _department_id, "doctor_id": _doctor_id}
 PARAMETERISED = [(a, m, p) for a, m, p in PROTECTED if "{" in p]
