@@ -261,3 +261,29 @@ def test_bad_frames_on_the_desk_get_a_coded_error_and_the_desk_keeps_working(dr_
         await desk.close()
 
     async_to_sync(scenario)()
+
+
+# --- apps sign in with their Bearer token -------------------------------------------------------------
+
+
+def test_an_app_opens_the_room_with_its_api_token_and_a_revoked_token_is_refused(accepted, dr_bob, commit):
+    from ihospital.accounts.services import api_token_issue, api_token_revoke
+
+    consultation = checked_in(accepted, commit)
+    secret, token = api_token_issue(user=accepted.account, actor=Actor.system("test"))
+    with_token = [*ORIGIN, (b"authorization", f"Bearer {secret}".encode())]
+    forged = [*ORIGIN, (b"authorization", b"Bearer not-a-token")]
+
+    async def scenario():
+        socket = await connected(room_path(consultation), with_token)
+        assert (await next_event(socket, "state"))["status"] == "waiting"
+        await socket.close()
+        assert await WebsocketClient(room_path(consultation), forged).connect() == (False, 4403)
+
+    async_to_sync(scenario)()
+    api_token_revoke(token=token, actor=Actor.system("test"))
+
+    async def after_revocation():
+        assert await WebsocketClient(room_path(consultation), with_token).connect() == (False, 4403)
+
+    async_to_sync(after_revocation)()
