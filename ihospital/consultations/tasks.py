@@ -27,10 +27,12 @@ def video_meeting_close_task(consultation_pk: int) -> None:
 
 
 @db_periodic_task(crontab(minute="*"))
-def consultations_sweep() -> tuple[int, int, int, int]:
-    """Reminders due, unanswered calls, consultations past 24 hours, recordings left by a crashed browser."""
+def consultations_sweep() -> tuple[int, int, int, int, int]:
+    """Reminders due, unanswered calls, consultations past 24 hours, recordings left by a crashed browser,
+    bookings whose patient never came."""
     return (
         services.reminders_send_due(),
+        services.appointments_no_show_sweep(),
         services.consultation_calls_sweep(),
         services.consultations_auto_complete_due(),
         services.recordings_assemble_idle(),

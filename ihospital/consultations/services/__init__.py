@@ -1,6 +1,7 @@
 """Consultation writes. Every state change is compare-and-set and audited (ARCHITECTURE §4)."""
 
 from ihospital.consultations.services.queue import (
+    appointments_no_show_sweep,
     check_in_window,
     consultation_answer,
     consultation_call,
@@ -29,6 +30,7 @@ from ihospital.consultations.services.room import (
 from ihospital.consultations.services.video import consultation_meeting_close, consultation_meeting_open
 
 __all__ = [
+    "appointments_no_show_sweep",
     "check_in_window",
     "consultation_answer",
     "consultation_auto_complete",

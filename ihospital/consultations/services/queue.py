@@ -215,3 +215,25 @@ def consultation_mark_no_show(*, doctor: User, consultation: Consultation, actor
     events.to_room_on_commit(consultation, "ended", outcome=Status.NO_SHOW)
     events.announce_queue_on_commit(consultation)
     return consultation
+
+
+def appointments_no_show_sweep() -> int:
+    """Accepted bookings whose check-in closed without the patient ever entering the waiting room become
+    ``no_show`` (SPEC §5: accepted → no_show). Returns how many."""
+    closed_before = now() - timedelta(minutes=settings.CHECK_IN_CLOSES_MINUTES_AFTER)
+    absent = Appointment.objects.filter(status=Appointment.Status.ACCEPTED, slot__ends_at__lt=closed_before)
+    marked = 0
+    for appointment in absent.only("pk", "public_id", "status"):
+        with transaction.atomic():
+            try:
+                move_appointment(appointment, Appointment.Status.NO_SHOW)
+            except DomainError:  # checked in or cancelled this very moment
+                continue
+            record(
+                actor=Actor.system("no-show sweeper"),
+                action="appointment.no_show",
+                target_type="appointment",
+                target_id=str(appointment.public_id),
+            )
+            marked += 1
+    return marked

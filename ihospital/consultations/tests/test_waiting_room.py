@@ -11,6 +11,7 @@ from ihospital.audit.services import Actor
 from ihospital.consultations import events
 from ihospital.consultations.models import Consultation
 from ihospital.consultations.services import (
+    appointments_no_show_sweep,
     consultation_answer,
     consultation_call,
     consultation_call_expire,
@@ -168,3 +169,14 @@ def test_a_missed_patient_can_be_marked_no_show(accepted, confirmed_bob, commit)
         code_of(lambda: consultation_mark_no_show(doctor=bob, consultation=consultation, actor=Actor.of(bob)))
         == "core.illegal_transition"
     )
+
+
+def test_a_patient_who_never_checks_in_becomes_a_no_show_once_check_in_closed(alice, dr_bob, commit):
+    absent = accepted_booking(alice, dr_bob, commit, person_seq=1, slot_in=timedelta(minutes=-80))
+    still_open = accepted_booking(alice, dr_bob, commit, schedule=absent.schedule, person_seq=2)
+    assert appointments_no_show_sweep() == 1
+    absent.refresh_from_db()
+    still_open.refresh_from_db()
+    assert (absent.status, still_open.status) == ("no_show", "accepted")
+    assert AuditEvent.objects.filter(action="appointment.no_show", target_id=str(absent.public_id)).exists()
+    assert appointments_no_show_sweep() == 0
