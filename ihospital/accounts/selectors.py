@@ -29,12 +29,17 @@ def visit_person_list(*, account: User, actor: Actor) -> list[VisitPerson]:
     return persons
 
 
-def access_visit_person(*, user: User, public_id: UUID | str, actor: Actor) -> VisitPerson:
-    """Fetch a visit person the user manages. Someone else's (or a malformed id) is not found."""
+def access_visit_person(*, user: User, public_id: UUID | str, actor: Actor, record_read: bool = True) -> VisitPerson:
+    """Fetch a visit person the user manages. Someone else's (or a malformed id) is not found.
+
+    The read is recorded (``visit_person.read``) unless ``record_read`` is False: only for a caller that
+    passes the person to a service whose own audit entry names them (booking), so one act is one entry."""
     try:
         person = VisitPerson.objects.get(public_id=public_id, account=user)
     except (VisitPerson.DoesNotExist, ValueError, TypeError, ValidationError):
         raise DomainError(CoreError.NOT_FOUND) from None
+    if not record_read:
+        return person
     with transaction.atomic():
         record(actor=actor, action="visit_person.read", target_type="visit_person", target_id=str(person.public_id))
     return person

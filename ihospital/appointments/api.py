@@ -43,7 +43,10 @@ def build_patient_router(auth) -> Router:
             services.check_not_known_sold_out(body.session_id)  # a crowd on a sold-out session stops here
             session = access_online_session(body.session_id)
             services.check_bookable(session)  # a sold-out session answers before anything is written
-            person = access_visit_person(user=request.auth, public_id=body.visit_person_id, actor=actor)
+            # Not recorded as a read: the booking's own audit entry names the person.
+            person = access_visit_person(
+                user=request.auth, public_id=body.visit_person_id, actor=actor, record_read=False
+            )
             data = services.BookingInput(
                 visit_person=person,
                 schedule=session,
@@ -54,7 +57,8 @@ def build_patient_router(auth) -> Router:
                 slot_number=body.slot_number,
             )
             appointment = services.appointment_book(account=request.auth, data=data, actor=actor)
-            return 201, AppointmentOut.from_orm(appointment).model_dump(mode="json")
+            shown = selectors.appointment_as_booked(appointment)
+            return 201, AppointmentOut.from_orm(shown).model_dump(mode="json")
 
         return _answer(*idempotency.replay_or_run(request, endpoint="appointments.book", run=run))
 

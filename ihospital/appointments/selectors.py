@@ -43,6 +43,12 @@ def _get(public_id: UUID | str, **scope) -> Appointment:
         raise DomainError(CoreError.NOT_FOUND) from None
 
 
+def appointment_as_booked(appointment: Appointment) -> Appointment:
+    """A booking its author just made, with what its answer shows, in one query plus the (empty)
+    attachments: not an audited read, the booking's own entry records it."""
+    return appointments_of(appointment.account).get(pk=appointment.pk)
+
+
 def _audit_read(actor: Actor, appointment: Appointment) -> None:
     with transaction.atomic():
         record(actor=actor, action="appointment.read", target_type="appointment", target_id=str(appointment.public_id))

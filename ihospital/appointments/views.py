@@ -91,7 +91,9 @@ def doctor_sessions(request, doctor_id):
 
 def _booking_input(request, form, session, slot_number, actor) -> services.BookingInput:
     return services.BookingInput(
-        visit_person=access_visit_person(user=request.user, public_id=form.cleaned_data["visit_person"], actor=actor),
+        visit_person=access_visit_person(  # the booking's audit entry names the person
+            user=request.user, public_id=form.cleaned_data["visit_person"], actor=actor, record_read=False
+        ),
         schedule=session,
         complaint=form.cleaned_data["complaint"],
         prior_visit_date=form.cleaned_data["prior_visit_date"],

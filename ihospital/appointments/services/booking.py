@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -53,7 +54,8 @@ def _check_input(data: BookingInput) -> None:
 
 
 def _check_session(schedule: Schedule) -> None:
-    schedule.refresh_from_db(fields=["status"])
+    """The session as the caller just read it. Not re-read: the compare-and-set on the slot re-checks
+    that the session is open, and ``_take_slot`` tells a session stopped meanwhile from a full one."""
     if schedule.category not in ONLINE_CATEGORIES:
         raise DomainError(AppointmentError.NOT_ONLINE)
     if schedule.status != Schedule.Status.OPEN:
@@ -93,19 +95,23 @@ def check_bookable(schedule: Schedule) -> None:
 
 def _take_slot(schedule: Schedule, number: int | None) -> Slot:
     """Hold one free slot with a compare-and-set: the chosen one, or else the earliest bookable one.
-    SKIP LOCKED lets a crowd of bookers each grab a different slot instead of queueing on the first."""
+    SKIP LOCKED lets a crowd of bookers each grab a different slot instead of queueing on the first.
+    The slot is returned as read before the UPDATE, with its new status set: no re-read."""
     bookable = Slot.objects.filter(
         schedule=schedule, starts_at__gte=now() + timedelta(minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
     )
     if number is not None:
-        candidates = list(bookable.filter(number=number, status=Slot.Status.FREE).values_list("pk", flat=True))
+        candidates = list(bookable.filter(number=number, status=Slot.Status.FREE))
     else:
         free = bookable.filter(status=Slot.Status.FREE).order_by("number").select_for_update(skip_locked=True)
-        candidates = list(free.values_list("pk", flat=True)[:1])  # lock only the one we take
-    for slot_pk in candidates:
-        taken = Slot.objects.filter(pk=slot_pk, status=Slot.Status.FREE, schedule__status=Schedule.Status.OPEN)
+        candidates = list(free[:1])  # lock only the one we take
+    for slot in candidates:
+        taken = Slot.objects.filter(pk=slot.pk, status=Slot.Status.FREE, schedule__status=Schedule.Status.OPEN)
         if taken.update(status=Slot.Status.HELD):
-            return Slot.objects.get(pk=slot_pk)
+            slot.status = Slot.Status.HELD
+            return slot
+    if not Schedule.objects.filter(pk=schedule.pk, status=Schedule.Status.OPEN).exists():
+        raise DomainError(AppointmentError.SESSION_STOPPED)  # stopped since the caller read it
     too_late = Slot.objects.filter(schedule=schedule, status=Slot.Status.FREE).exclude(pk__in=bookable)
     if too_late.exists() and not bookable.filter(status=Slot.Status.FREE).exists():
         raise DomainError(AppointmentError.CLOSED, minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
@@ -116,11 +122,13 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
     """Book a place in an online session for one of the account's visit persons.
 
     Preconditions: ``data.visit_person`` belongs to ``account`` (the caller fetched it with
-    ``access_visit_person``). Refuses: appointment.invalid, appointment.not_online,
+    ``access_visit_person``, which need not record a read: the booking's entry names the person).
+    Refuses: appointment.invalid, appointment.not_online,
     appointment.session_stopped, appointment.not_yet_open, appointment.booking_closed,
     appointment.slot_full / appointment.slot_taken, appointment.already_booked.
-    Side effects (one transaction): the slot is held, the appointment and its payment order are written,
-    audited; after commit the hold's expiry is scheduled for BOOKING_HOLD_MINUTES later.
+    Side effects (one transaction): the slot is held, the payment order and the appointment are written,
+    audited (``appointment.book`` naming the visit person and the order; payments records its own
+    ``payment.order_create``); after commit the hold's expiry is scheduled for BOOKING_HOLD_MINUTES later.
     """
     if data.visit_person.account_id != account.pk:
         raise DomainError(AppointmentError.INVALID, fields={"visit_person": _("Choose one of your visit persons.")})
@@ -130,27 +138,25 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
         slot = _take_slot(data.schedule, data.slot_number)
         hold_expires_at = now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
         free = data.schedule.fee_fen == 0
-        try:
-            with transaction.atomic():
-                appointment = Appointment.objects.create(
-                    account=account,
-                    visit_person=data.visit_person,
-                    schedule=data.schedule,
-                    slot=slot,
-                    status=Appointment.Status.REQUESTED if free else Appointment.Status.PENDING_PAYMENT,
-                    complaint=data.complaint.strip(),
-                    prior_visit_date=data.prior_visit_date,
-                    prior_hospital=data.prior_hospital.strip(),
-                    prior_diagnosis=data.prior_diagnosis.strip(),
-                    fee_fen=data.schedule.fee_fen,
-                    hold_expires_at=hold_expires_at,
-                    paid_at=now() if free else None,
-                )
-        except IntegrityError:
-            raise DomainError(AppointmentError.ALREADY_BOOKED) from None
+        appointment = Appointment(
+            account=account,
+            visit_person=data.visit_person,
+            schedule=data.schedule,
+            slot=slot,
+            status=Appointment.Status.REQUESTED if free else Appointment.Status.PENDING_PAYMENT,
+            complaint=data.complaint.strip(),
+            prior_visit_date=data.prior_visit_date,
+            prior_hospital=data.prior_hospital.strip(),
+            prior_diagnosis=data.prior_diagnosis.strip(),
+            fee_fen=data.schedule.fee_fen,
+            hold_expires_at=hold_expires_at,
+            paid_at=now() if free else None,
+        )
         if free:
             Slot.objects.filter(pk=slot.pk).update(status=Slot.Status.BOOKED)
+            slot.status = Slot.Status.BOOKED
         else:
+            # The order first, for the appointment's public id chosen above: the row is then written once.
             order = payments.payment_order_create(
                 payer=account,
                 payable_kind=PAYABLE_KIND,
@@ -160,21 +166,30 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
                 expires_at=hold_expires_at,
                 actor=actor,
             )
-            Appointment.objects.filter(pk=appointment.pk).update(payment_order_id=order.public_id)
             appointment.payment_order_id = order.public_id
+        try:
+            # No savepoint: a refusal rolls the whole booking back (slot and order included).
+            with transaction.atomic(savepoint=False):
+                appointment.save(force_insert=True)
+        except IntegrityError:
+            raise DomainError(AppointmentError.ALREADY_BOOKED) from None
         record(
             actor=actor,
             action="appointment.book",
             target_type="appointment",
             target_id=str(appointment.public_id),
-            details={"slot": slot.number, "fee_fen": appointment.fee_fen},
+            details={
+                "visit_person": str(data.visit_person.public_id),
+                "slot": slot.number,
+                "fee_fen": appointment.fee_fen,
+                "payment_order": str(appointment.payment_order_id) if appointment.payment_order_id else None,
+            },
         )
         if not free:
             from ihospital.appointments import tasks
 
-            appointment_pk = appointment.pk
             transaction.on_commit(
-                lambda: tasks.appointment_expire_hold_task.schedule((appointment_pk,), eta=hold_expires_at)
+                partial(tasks.appointment_expire_hold_task.schedule, (appointment.pk,), eta=hold_expires_at)
             )
     return appointment
 

@@ -54,6 +54,25 @@ def test_find_a_doctor_then_book(alice, dr_bob, clinic):
     assert pay.status_code == 201 and "/sandbox/pay/" in pay.json()["pay_url"]
 
 
+def test_a_booking_is_one_transaction_with_one_entry_per_act(alice, clinic, django_assert_max_num_queries):
+    """The booking's entry names the visit person and the order: no separate read entry; payments keeps
+    its own order entry. A bound on queries guards against lazy loads and re-reads creeping back."""
+    from ihospital.audit.models import AuditEvent
+
+    api = client_for(alice)
+    person = visit_person(alice)
+    last = AuditEvent.objects.order_by("pk").last()
+    with django_assert_max_num_queries(20):
+        booked = api.post(f"{P}/appointments", body(person, clinic), content_type="application/json")
+    assert booked.status_code == 201, booked.json()
+    assert booked.json()["visit_person"] == person.name and booked.json()["doctor"]
+    appointment = Appointment.objects.get()
+    entries = {e.action: e for e in AuditEvent.objects.filter(pk__gt=last.pk if last else 0)}
+    assert set(entries) == {"appointment.book", "payment.order_create"}
+    assert entries["appointment.book"].details["visit_person"] == str(person.public_id)
+    assert entries["appointment.book"].details["payment_order"] == str(appointment.payment_order_id)
+
+
 def test_on_site_sessions_are_not_listed(alice, dr_bob):
     session(dr_bob, category="onsite")
     api = client_for(alice)
