@@ -94,11 +94,11 @@ def recording_assemble(*, recording_pk: int) -> Recording | None:
             content += part.read()
     expected = set(range(chunks[-1].seq + 1))
     missing = sorted(expected - {chunk.seq for chunk in chunks})
-    data = bytes(content)
+    recording.duration_ms = webm.duration_ms(bytes(content))
+    data = webm.with_duration(bytes(content), recording.duration_ms)  # players then show a length and seek bar
     recording.file.save(f"{recording.public_id}.webm", ContentFile(data), save=False)
     recording.size = len(data)
     recording.sha256 = hashlib.sha256(data).hexdigest()
-    recording.duration_ms = webm.duration_ms(data)
     recording.missing_chunks = ",".join(map(str, missing))[:200]
     recording.assembled_at = now()
     recording.save()

@@ -187,9 +187,10 @@ def test_assembly_joins_the_chunks_in_order(in_progress, confirmed_bob):
     assert assembled is not None
     recording.refresh_from_db()
     with recording.file.open("rb") as file:
-        assert file.read() == data
-    assert recording.size == len(data)
-    assert recording.sha256 == hashlib.sha256(data).hexdigest()
+        stored = file.read()
+    assert stored == webm.with_duration(data, 4250)  # the chunks in order, with the Duration players need
+    assert recording.size == len(stored)
+    assert recording.sha256 == hashlib.sha256(stored).hexdigest()
     assert recording.duration_ms == 4250
     assert recording.missing_chunks == ""
     assert recording.assembled_at is not None
@@ -207,7 +208,8 @@ def test_assembly_notes_the_chunks_that_never_arrived(in_progress, confirmed_bob
     recording.refresh_from_db()
     assert recording.missing_chunks == "1,3"
     with recording.file.open("rb") as file:
-        assert file.read() == parts[0] + parts[2] + parts[4]
+        joined = parts[0] + parts[2] + parts[4]
+        assert file.read() == webm.with_duration(joined, webm.duration_ms(joined))
 
 
 def test_assembly_happens_once_and_closes_the_take(in_progress, confirmed_bob):
@@ -271,3 +273,32 @@ def test_the_sweeper_assembles_a_take_left_idle_and_leaves_a_live_one(in_progres
     assert live.assembled_at is None
     add(live, 1, cluster(1000, 0))
     assert recordings_assemble_idle() == 0
+
+
+# --- the Duration written into the assembled file ------------------------------------------------------
+
+
+def _info_duration(data: bytes) -> float | None:
+    import struct
+
+    marker = data.find(bytes.fromhex("4489") + b"\x88")
+    return None if marker < 0 else struct.unpack(">d", data[marker + 3 : marker + 11])[0]
+
+
+def test_the_assembled_stream_carries_its_duration_and_the_same_media():
+    original = stream(cluster(0, 0, 500), cluster(2000, 0, 500))
+    rewritten = webm.with_duration(original, 2500)
+    assert _info_duration(rewritten) == 2500.0
+    assert rewritten.endswith(original[len(ebml_header() + segment_start()) :])  # clusters untouched
+    assert webm.duration_ms(rewritten) == 2500
+    assert webm.with_duration(rewritten, 2500) == rewritten  # a Duration is never written twice
+
+
+def test_the_duration_is_in_timecode_scale_units():
+    original = stream(cluster(0, 0), cluster(2000, 500), timecode_scale_ns=2_000_000)
+    assert _info_duration(webm.with_duration(original, 5000)) == 2500.0
+
+
+def test_something_that_is_not_a_live_webm_stream_is_left_alone():
+    for data in (b"", b"not webm at all", ebml_header(), ebml_header() + bytes.fromhex("1F43B675")):
+        assert webm.with_duration(data, 1000) == data
