@@ -145,7 +145,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    # redis-py 8 reads with a 5-second timeout, the same as channels-redis's wait for a message: an idle
+    # socket's consumer then crashes every 5 s (django/channels_redis#422). And when a crowd of sockets
+    # closes at once, the default pool of 100 connections fails instead of waiting (bench/realtime.py).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10, "max_connections": 2000}]},
+        }
+    }
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": env("HUEY_NAME", "ihospital"),

@@ -55,6 +55,7 @@ def _serve(host: str, port: int, *, with_worker: bool, workers: int = 1) -> None
             port=port,
             workers=workers,
             lifespan="off",
+            timeout_graceful_shutdown=10,  # open WebSockets must not hold a restart for long
             log_level=os.environ.get("LOG_LEVEL", "info").lower(),
         )
     finally:
