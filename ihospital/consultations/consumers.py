@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -57,6 +58,17 @@ def valid_signal(data: Any) -> bool:
 
 
 class _SafeJsonConsumer(AsyncJsonWebsocketConsumer):
+    # Channel-layer events these consumers only forward: no database work, so they skip Channels' hop to
+    # the database thread that closes old connections before each handler (a third of a fan-out's CPU,
+    # bench/realtime.py).
+    FORWARD_ONLY = frozenset({"room.event", "room.signal", "queue.update", "desk.update"})
+
+    async def dispatch(self, message):
+        if message["type"] in self.FORWARD_ONLY:
+            await getattr(self, get_handler_name(message))(message)
+        else:
+            await super().dispatch(message)
+
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data is None or len(text_data) > MAX_FRAME_CHARS:
             await self.refuse_frame("binary or oversize frame")
@@ -115,7 +127,7 @@ class RoomConsumer(_SafeJsonConsumer):
     async def send_queue(self, snapshot: dict) -> None:
         if self.is_doctor:
             return
-        order = snapshot["order"]
+        order = events.tokens(snapshot)
         position = order.index(self.token) + 1 if self.token in order else None
         await self.send_json({"event": "queue", "position": position, "doctor_status": snapshot["doctor_status"]})
 
@@ -192,5 +204,5 @@ class DeskConsumer(_SafeJsonConsumer):
 
     async def queue_update(self, event):
         await self.send_json(
-            {"event": "queue", "waiting": len(event["order"]), "doctor_status": event["doctor_status"]}
+            {"event": "queue", "waiting": len(events.tokens(event)), "doctor_status": event["doctor_status"]}
         )
