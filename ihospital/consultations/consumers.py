@@ -22,6 +22,13 @@ from ihospital.consultations.models import Consultation
 from ihospital.core.errors import DomainError
 
 logger = logging.getLogger("ihospital.consultations.realtime")
+
+
+def in_any_thread(function):
+    """Run ORM code from a consumer on asgiref's thread pool. Channels' default runs every consumer's
+    database work on one shared thread, which capped a waiting room's connects at ~55/s whatever the
+    pool size (bench/realtime.py). Each call still opens and closes its own connection."""
+    return database_sync_to_async(function, thread_sensitive=False)
 MAX_FRAME_CHARS = 64 * 1024  # an SDP offer with many candidates is ~10 KB
 SIGNAL_KINDS = {"description", "candidate", "hello", "bye", "restart"}
 
@@ -96,7 +103,7 @@ class RoomConsumer(_SafeJsonConsumer):
         user = self.scope["user"]
         actor = _actor(self.scope) if user.is_authenticated else Actor()
         try:
-            self.consultation = await database_sync_to_async(selectors.access_consultation_participant)(
+            self.consultation = await in_any_thread(selectors.access_consultation_participant)(
                 user=user, public_id=self.scope["url_route"]["kwargs"]["consultation_id"], actor=actor
             )
         except DomainError:
@@ -116,8 +123,8 @@ class RoomConsumer(_SafeJsonConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def send_state(self):
-        consultation = await database_sync_to_async(Consultation.objects.get)(pk=self.consultation.pk)
-        snapshot = await database_sync_to_async(events.queue_snapshot)(consultation.doctor_id, self.doctor_hex)
+        consultation = await in_any_thread(Consultation.objects.get)(pk=self.consultation.pk)
+        snapshot = await in_any_thread(events.queue_snapshot)(consultation.doctor_id, self.doctor_hex)
         self.token = consultation.queue_token
         await self.send_json(
             {"event": "state", "status": consultation.status, "call_attempts": consultation.call_attempts}
