@@ -52,9 +52,18 @@ def test_one_sms_code_signs_in_once_however_many_requests_race(db, django_captur
     assert SmsCode.objects.filter(used_at__isnull=False).count() == 1
 
 
-def test_concurrent_audit_writers_keep_one_unbroken_chain(db):
-    race(20, lambda i: record(actor=Actor.system(), action="race", details={"i": i}))
-    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 21))
+def test_concurrent_audit_writers_and_chainers_keep_one_unbroken_chain(db):
+    """Writers take no lock; chainers racing them (and each other) chain every entry exactly once."""
+    from ihospital.audit.services import audit_chain
+
+    def write_or_chain(i: int):
+        return audit_chain(batch=3) if i % 4 == 0 else record(actor=Actor.system(), action="race", details={"i": i})
+
+    results = race(24, write_or_chain)  # writers chain too, right after their commit (huey immediate mode)
+    assert not [r for r in results if isinstance(r, Exception)]
+    audit_chain()
+    assert AuditEvent.objects.filter(seq__isnull=True).count() == 0
+    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 19))
     assert next(verify(AuditEvent.objects.order_by("seq")), None) is None
 
 

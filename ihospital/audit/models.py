@@ -4,13 +4,18 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
-    """One append-only entry of the audit trail. Each carries an HMAC over its content and the previous
-    entry's hash, so editing, inserting or deleting a row breaks the chain (see ``audit_verify``).
+    """One append-only entry of the audit trail (docs/decisions/0002-audit-chain-after-commit.md).
+
+    Written by the service's transaction with an HMAC of its own content (``mac``), so an edited or
+    forged entry shows at once; a chaining step then gives it, once and in order, its place in the chain
+    (``seq``, ``prev_hash``, ``hash``: an HMAC over its content and the previous entry's hash), so
+    editing, inserting or deleting a chained row breaks the chain (see ``audit_verify``). Until then
+    (normally a second or two) ``seq`` is NULL and both hashes are empty.
 
     The actor is copied (public id, name, role) rather than referenced, so the trail outlives accounts.
     """
 
-    seq = models.BigIntegerField(unique=True, editable=False)
+    seq = models.BigIntegerField(unique=True, null=True, editable=False)
     created_at = models.DateTimeField(editable=False)
     actor_id = models.CharField(max_length=64, blank=True, editable=False)
     actor_name = models.CharField(max_length=150, blank=True, editable=False)
@@ -21,16 +26,22 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
     user_agent = models.CharField(max_length=300, blank=True, editable=False)
     details = models.JSONField(default=dict, editable=False)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, unique=True, editable=False)
+    mac = models.CharField(max_length=64, blank=True, editable=False)  # empty only on entries written before 0003
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)  # empty until chained
+    hash = models.CharField(max_length=64, blank=True, editable=False)  # empty until chained
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
+        indexes = [models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unchained")]
+        constraints = [
+            models.UniqueConstraint(fields=["hash"], condition=models.Q(seq__isnull=False), name="audit_hash_unique")
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.target_type}:{self.target_id}"
+        place = f"#{self.seq}" if self.seq is not None else f"(unchained id {self.pk})"
+        return f"{place} {self.action} {self.target_type}:{self.target_id}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -42,7 +53,8 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """A single row locked by every writer so that entries are chained one after another."""
+    """The end of the chain: a single row locked by the chaining step, so entries are chained one after
+    another (service transactions that record entries never lock it)."""
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)

@@ -1,13 +1,17 @@
-"""``audit.record(...)``: the only way entries are written. Call it inside the service's transaction."""
+"""``audit.record(...)``: the only way entries are written. Call it inside the service's transaction.
+``audit_chain()``: gives committed entries their place in the hash chain (a task runs it soon after).
+
+See docs/decisions/0002-audit-chain-after-commit.md."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 
-from ihospital.audit.chain import entry_hash
+from ihospital.audit.chain import entry_hash, entry_mac, row_values
 from ihospital.audit.models import AuditChainHead, AuditEvent
 from ihospital.core.time import now
 
@@ -41,6 +45,11 @@ def client_of(request: Any) -> tuple[str | None, str]:
     return meta.get("REMOTE_ADDR") or None, meta.get("HTTP_USER_AGENT", "")[:300]
 
 
+CHAIN_DELAY_SECONDS = 1  # entries committed within this long are chained together, by one task
+CHAIN_BATCH = 500  # entries chained per transaction of the chaining step
+_CHAIN_PENDING = "audit:chain_pending"
+
+
 @transaction.atomic(savepoint=False)  # always inside the caller's transaction: no savepoint needed
 def record(
     *,
@@ -50,15 +59,11 @@ def record(
     target_id: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one entry. Serialised by a row lock on the chain head (held until the caller commits), so
-    entries are chained in commit order; if the caller rolls back, its entry disappears with it."""
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:  # a flushed database (tests); the migration creates it for real installs
-        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    """Append one entry, with an HMAC of its content, in the caller's transaction: if the caller rolls
+    back, its entry disappears with it. No lock is taken; after commit, ``audit_chain`` (a task a
+    second later, and a sweeper every minute) gives the entry its place in the hash chain."""
     moment = now()
     values = {
-        "seq": head.last_seq + 1,
         "created_at": moment.isoformat(),
         "actor_id": actor.public_id,
         "actor_name": actor.name,
@@ -70,11 +75,61 @@ def record(
         "user_agent": actor.user_agent,
         "details": details or {},
     }
-    digest = entry_hash(head.last_hash, values)
     event = AuditEvent.objects.create(
         **{**values, "created_at": moment, "ip": actor.ip},
-        prev_hash=head.last_hash,
-        hash=digest,
+        mac=entry_mac(values),
     )
-    AuditChainHead.objects.filter(pk=head.pk).update(last_seq=values["seq"], last_hash=digest)
+    transaction.on_commit(_chain_soon, robust=True)  # if it fails, the minute sweeper chains the entry
     return event
+
+
+def _chain_soon() -> None:
+    """One chaining task per CHAIN_DELAY_SECONDS however many entries commit meanwhile: the task runs
+    after the mark expires, so it sees every entry committed while the mark stood. In huey's immediate
+    mode no consumer would ever run a delayed task: the entries are chained at once."""
+    from huey.contrib.djhuey import HUEY
+
+    from ihospital.audit.tasks import audit_chain_task
+
+    if HUEY.immediate:
+        audit_chain_task()
+    elif cache.add(_CHAIN_PENDING, True, timeout=CHAIN_DELAY_SECONDS):
+        audit_chain_task.schedule(delay=CHAIN_DELAY_SECONDS)
+
+
+def audit_chain(*, batch: int = CHAIN_BATCH) -> int:
+    """Chain every committed entry that is not chained yet, in the order they were written (by id), and
+    return how many were chained. Each entry is chained exactly once: under the chain head's row lock,
+    only rows still without a ``seq`` are filled in, and the head moves to the last one.
+
+    Side effects: ``seq``, ``prev_hash`` and ``hash`` of those entries (set once, never changed), the
+    chain head. Content is chained as stored; an entry changed before it was chained still fails its MAC
+    in ``audit_verify``.
+    """
+    chained = 0
+    while True:
+        with transaction.atomic():
+            head = _locked_head()
+            rows = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
+            if not rows:
+                return chained
+            seq, prev = head.last_seq, head.last_hash
+            for row in rows:
+                seq += 1
+                row.seq, row.prev_hash = seq, prev
+                row.hash = prev = entry_hash(prev, row_values(row))
+            updated = AuditEvent.objects.filter(seq__isnull=True).bulk_update(rows, ["seq", "prev_hash", "hash"])
+            if updated != len(rows):  # cannot happen under the head lock; never chain anything twice
+                raise RuntimeError(f"audit chain: {len(rows) - updated} entries were chained concurrently")
+            AuditChainHead.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=prev)
+        chained += len(rows)
+        if len(rows) < batch:
+            return chained
+
+
+def _locked_head() -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # a flushed database (tests); the migration creates it for real installs
+        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
