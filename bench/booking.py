@@ -483,6 +483,18 @@ def main() -> int:
         server.stop()
         server = None
 
+        # --- e. the chaining step, off the request path (before (d): pgbench moves the chain head) ---
+        pending = s.db_query(db_url, "SELECT count(*) FROM audit_auditevent WHERE seq IS NULL")[0][0]
+        t0 = time.perf_counter()
+        verified = s.run(["uv", "run", "ihospital", "manage", "audit_verify"], env).stdout.strip()
+        e = {"pending_entries": pending, "audit_verify_s": time.perf_counter() - t0, "output": verified}
+        results["e"] = e
+        print(
+            f"[e] audit_verify (chains {pending} pending entries, then verifies): {e['audit_verify_s']:.1f} s, "
+            f"{verified}",
+            flush=True,
+        )
+
         # --- d. pgbench on the hot rows -----------------------------------------------------------
         slot_pk = s.db_query(
             db_url,
@@ -502,18 +514,6 @@ def main() -> int:
                 flush=True,
             )
         results["d"] = d
-
-        # --- e. the chaining step, off the request path -------------------------------------------
-        pending = s.db_query(db_url, "SELECT count(*) FROM audit_auditevent WHERE seq IS NULL")[0][0]
-        t0 = time.perf_counter()
-        verified = s.run(["uv", "run", "ihospital", "manage", "audit_verify"], env).stdout.strip()
-        e = {"pending_entries": pending, "audit_verify_s": time.perf_counter() - t0, "output": verified}
-        results["e"] = e
-        print(
-            f"[e] audit_verify (chains {pending} pending entries, then verifies): {e['audit_verify_s']:.1f} s, "
-            f"{verified}",
-            flush=True,
-        )
 
         # --- table and targets --------------------------------------------------------------------
         ratios = {
