@@ -29,6 +29,8 @@ def in_any_thread(function):
     database work on one shared thread, which capped a waiting room's connects at ~55/s whatever the
     pool size (bench/realtime.py). Each call still opens and closes its own connection."""
     return database_sync_to_async(function, thread_sensitive=False)
+
+
 MAX_FRAME_CHARS = 64 * 1024  # an SDP offer with many candidates is ~10 KB
 SIGNAL_KINDS = {"description", "candidate", "hello", "bye", "restart"}
 
@@ -123,13 +125,19 @@ class RoomConsumer(_SafeJsonConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def send_state(self):
-        consultation = await in_any_thread(Consultation.objects.get)(pk=self.consultation.pk)
-        snapshot = await in_any_thread(events.queue_snapshot)(consultation.doctor_id, self.doctor_hex)
+        """Where things stand, read after joining the groups (so no update can fall in between)."""
+        consultation, position, doctor_status = await in_any_thread(self._state)()
         self.token = consultation.queue_token
         await self.send_json(
             {"event": "state", "status": consultation.status, "call_attempts": consultation.call_attempts}
         )
-        await self.send_queue(snapshot)
+        if not self.is_doctor:
+            await self.send_json({"event": "queue", "position": position, "doctor_status": doctor_status})
+
+    def _state(self):
+        consultation = Consultation.objects.select_related("appointment__slot").get(pk=self.consultation.pk)
+        position = None if self.is_doctor else events.queue_position(consultation)
+        return consultation, position, events.doctor_status(consultation.doctor_id, self.doctor_hex)
 
     async def send_queue(self, snapshot: dict) -> None:
         if self.is_doctor:

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 
 from ihospital.consultations.models import QUEUED_STATES, Consultation
 from ihospital.core import realtime
@@ -43,6 +44,21 @@ def queue_order(doctor_pk: int) -> list[str]:
         .order_by("appointment__slot__starts_at", "checked_in_at", "pk")
         .values_list("queue_token", flat=True)
     )
+
+
+def queue_position(consultation: Consultation) -> int | None:
+    """1 for the next patient; None once called in or ended. One COUNT, not the whole queue: every
+    connecting patient asks, and a crowd of N connects must not cost N × N rows."""
+    if consultation.status not in QUEUED_STATES:
+        return None
+    starts = consultation.appointment.slot.starts_at
+    arrived = consultation.checked_in_at
+    ahead = Consultation.objects.filter(doctor_id=consultation.doctor_id, status__in=QUEUED_STATES).filter(
+        Q(appointment__slot__starts_at__lt=starts)
+        | Q(appointment__slot__starts_at=starts, checked_in_at__lt=arrived)
+        | Q(appointment__slot__starts_at=starts, checked_in_at=arrived, pk__lt=consultation.pk)
+    )
+    return ahead.count() + 1
 
 
 def mark_desk_present(doctor_public_hex: str, present: bool) -> None:

@@ -46,8 +46,7 @@ class ConsultationOut(Schema):
 
     @staticmethod
     def resolve_queue_position(obj: Consultation) -> int | None:
-        order = events.queue_order(obj.doctor_id)
-        return order.index(obj.queue_token) + 1 if obj.queue_token in order else None
+        return events.queue_position(obj)
 
     @staticmethod
     def resolve_socket_path(obj: Consultation) -> str:

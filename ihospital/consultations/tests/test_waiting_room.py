@@ -180,3 +180,16 @@ def test_a_patient_who_never_checks_in_becomes_a_no_show_once_check_in_closed(al
     assert (absent.status, still_open.status) == ("no_show", "accepted")
     assert AuditEvent.objects.filter(action="appointment.no_show", target_id=str(absent.public_id)).exists()
     assert appointments_no_show_sweep() == 0
+
+
+def test_a_patients_position_counts_those_ahead_in_slot_order(alice, dr_bob, commit):
+    early = accepted_booking(alice, dr_bob, commit, person_seq=1)
+    late = accepted_booking(alice, dr_bob, commit, schedule=early.schedule, person_seq=2, slot_in=timedelta(minutes=20))
+    second, first = check_in(late, commit), check_in(early, commit)
+    assert (events.queue_position(first), events.queue_position(second)) == (1, 2)
+    assert [events.queue_position(c) for c in (first, second)] == [
+        events.queue_order(dr_bob.pk).index(c.queue_token) + 1 for c in (first, second)
+    ]
+    Consultation.objects.filter(pk=first.pk).update(status="in_progress")
+    first.refresh_from_db()
+    assert (events.queue_position(first), events.queue_position(second)) == (None, 1)
