@@ -106,7 +106,10 @@ class RoomConsumer(_SafeJsonConsumer):
         actor = _actor(self.scope) if user.is_authenticated else Actor()
         try:
             self.consultation = await in_any_thread(selectors.access_consultation_participant)(
-                user=user, public_id=self.scope["url_route"]["kwargs"]["consultation_id"], actor=actor
+                user=user,
+                public_id=self.scope["url_route"]["kwargs"]["consultation_id"],
+                actor=actor,
+                related=("doctor",),
             )
         except DomainError:
             await self.close(code=4403)
