@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonRespo
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -153,7 +153,10 @@ def patient_room(request, consultation_id):
 
 @login_required
 def device_check(request):
-    return render(request, "consultations/device_check.html", {"back": request.GET.get("back", "")})
+    back = request.GET.get("back", "")
+    if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None)):
+        back = ""  # only a page of this site: never javascript: or another host
+    return render(request, "consultations/device_check.html", {"back": back})
 
 
 # --- Doctor ------------------------------------------------------------------------------------------

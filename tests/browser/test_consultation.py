@@ -118,6 +118,17 @@ def test_patient_and_doctor_meet_by_video_and_the_call_is_recorded(
             page.get_by_test_id("remote-video").evaluate(VIDEO_PLAYING)
         expect(doctor.get_by_test_id("recording")).to_be_visible()
 
+        # Mute and camera toggles switch the patient's own tracks off and on again.
+        own_track = (
+            "(kind) => document.getElementById('local-video').srcObject.getTracks().find(t => t.kind === kind).enabled"
+        )
+        for button, kind in (("toggle-mic", "audio"), ("toggle-camera", "video")):
+            patient.get_by_test_id(button).click()
+            assert patient.evaluate(own_track, kind) is False
+            expect(patient.get_by_test_id(button)).to_have_attribute("aria-pressed", "true")
+            patient.get_by_test_id(button).click()
+            assert patient.evaluate(own_track, kind) is True
+
         # Chat both ways, live.
         patient.get_by_test_id("chat-input").fill("医生您好，最近血压偏高")
         patient.get_by_test_id("chat-send").click()

@@ -319,3 +319,19 @@ def test_the_auditors_view_refuses_doctors_and_patients(in_progress, dr_bob, ali
         client = signed_in(user)
         assert sent_to_sign_in(client.get(reverse("consultations:audit_list"))), user
         assert sent_to_sign_in(client.get(reverse("consultations:audit_detail", args=[in_progress.public_id]))), user
+
+
+def test_the_device_check_page_previews_camera_and_microphone_for_signed_in_users(client, alice):
+    assert client.get("/device-check/").status_code == 302  # sign in first
+    client.force_login(alice)
+    page = client.get("/device-check/?back=/p/appointments/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="preview"' in body and 'id="mic-level"' in body and "consultations/device-check.js" in body
+
+
+def test_the_device_check_back_link_only_leads_to_this_site(client, alice):
+    client.force_login(alice)
+    for hostile in ("javascript:alert(1)", "https://evil.example/", "//evil.example/"):
+        body = client.get("/device-check/", {"back": hostile}).content.decode()
+        assert "evil.example" not in body and "javascript:" not in body
