@@ -80,8 +80,17 @@ def _room_context(request, consultation: Consultation, *, role: str) -> dict:
     }
 
 
-def _doctor_consultation(request, consultation_id, actor: Actor) -> Consultation:
-    return selectors.access_consultation_for_doctor(user=request.user, public_id=consultation_id, actor=actor)
+def _own_or_404(request, consultation_id, actor: Actor | None = None) -> Consultation:
+    """The signed-in patient's or doctor's own consultation (pages are per role), else 404."""
+    access = (
+        selectors.access_consultation_for_doctor
+        if request.user.role == "doctor"
+        else selectors.access_consultation_for_patient
+    )
+    try:
+        return access(user=request.user, public_id=consultation_id, actor=actor or _actor(request))
+    except DomainError:
+        raise Http404 from None
 
 
 # --- Patient -----------------------------------------------------------------------------------------
@@ -124,12 +133,7 @@ def waiting_room(request, appointment_id):
 @require_POST
 def answer(request, consultation_id):
     actor = _actor(request)
-    try:
-        consultation = selectors.access_consultation_for_patient(
-            user=request.user, public_id=consultation_id, actor=actor
-        )
-    except DomainError:
-        raise Http404 from None
+    consultation = _own_or_404(request, consultation_id, actor)
     try:
         services.consultation_answer(patient=request.user, consultation=consultation, actor=actor)
     except DomainError as error:
@@ -140,12 +144,7 @@ def answer(request, consultation_id):
 
 @patient_required
 def patient_room(request, consultation_id):
-    try:
-        consultation = selectors.access_consultation_for_patient(
-            user=request.user, public_id=consultation_id, actor=_actor(request)
-        )
-    except DomainError:
-        raise Http404 from None
+    consultation = _own_or_404(request, consultation_id)
     if consultation.status in (Consultation.Status.WAITING, Consultation.Status.CALLING, Consultation.Status.MISSED):
         return redirect("consultations:waiting_room", appointment_id=consultation.appointment.public_id)
     return render(request, "consultations/room.html", _room_context(request, consultation, role="patient"))
@@ -195,14 +194,7 @@ def _identity_redirect():
 def call(request, consultation_id=None):
     """Call the next patient (no id) or the chosen one."""
     actor = _actor(request)
-    try:
-        chosen = (
-            selectors.access_consultation_for_doctor(user=request.user, public_id=consultation_id, actor=actor)
-            if consultation_id
-            else None
-        )
-    except DomainError:
-        raise Http404 from None
+    chosen = _own_or_404(request, consultation_id, actor) if consultation_id else None
     try:
         called = services.consultation_call(doctor=request.user, consultation=chosen, actor=actor)
     except DomainError as error:
@@ -239,12 +231,7 @@ def mark_no_show(request, consultation_id):
 
 @doctor_required
 def doctor_room(request, consultation_id):
-    try:
-        consultation = selectors.access_consultation_for_doctor(
-            user=request.user, public_id=consultation_id, actor=_actor(request)
-        )
-    except DomainError:
-        raise Http404 from None
+    consultation = _own_or_404(request, consultation_id)
     context = _room_context(request, consultation, role="doctor")
     context["recordings"] = list(consultation.recordings.filter(assembled_at__isnull=False))
     return render(request, "consultations/room.html", context)
@@ -255,12 +242,7 @@ def doctor_room(request, consultation_id):
 def end(request, consultation_id):
     """Complete the visit, or end it referring the patient to an in-person clinic (with a reason)."""
     actor = _actor(request)
-    try:
-        consultation = selectors.access_consultation_for_doctor(
-            user=request.user, public_id=consultation_id, actor=actor
-        )
-    except DomainError:
-        raise Http404 from None
+    consultation = _own_or_404(request, consultation_id, actor)
     try:
         if request.POST.get("outcome") == "refer":
             services.consultation_refer(
@@ -287,12 +269,7 @@ def _json_error(error: DomainError) -> JsonResponse:
 @require_POST
 def recording_start(request, consultation_id):
     actor = _actor(request)
-    try:
-        consultation = selectors.access_consultation_for_doctor(
-            user=request.user, public_id=consultation_id, actor=actor
-        )
-    except DomainError:
-        raise Http404 from None
+    consultation = _own_or_404(request, consultation_id, actor)
     try:
         body = json.loads(request.body or b"{}")
         mime_type = body.get("mimeType", "") if isinstance(body, dict) else ""
