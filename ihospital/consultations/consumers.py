@@ -212,7 +212,7 @@ class DeskConsumer(_SafeJsonConsumer):
 
     async def receive_json(self, content, **kwargs):
         if content["type"] == "ping":
-            await database_sync_to_async(events.mark_desk_present)(self.doctor_hex, True)
+            await database_sync_to_async(events.desk_pinged)(self.doctor_hex)
             await self.send_json({"event": "pong"})
         else:
             await self.refuse_frame(f"unknown {content['type']!r} frame")

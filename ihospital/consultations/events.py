@@ -61,19 +61,37 @@ def queue_position(consultation: Consultation) -> int | None:
     return ahead.count() + 1
 
 
-def mark_desk_present(doctor_public_hex: str, present: bool) -> None:
-    key = f"desk-present:{doctor_public_hex}"
-    if present:
-        cache.set(key, True, timeout=PRESENCE_SECONDS)
-    else:
-        cache.delete(key)
+def _desk_key(doctor_public_hex: str) -> str:
+    return f"desk-open:{doctor_public_hex}"
+
+
+def desk_opened(doctor_public_hex: str) -> None:
+    """One more open desk (a doctor may keep two tabs). The count expires unless pinged, so a desk that
+    vanished without closing (a crashed browser, a killed server) does not keep the doctor online."""
+    key = _desk_key(doctor_public_hex)
+    cache.add(key, 0, timeout=PRESENCE_SECONDS)
+    cache.incr(key)
+
+
+def desk_pinged(doctor_public_hex: str) -> None:
+    if not cache.touch(_desk_key(doctor_public_hex), timeout=PRESENCE_SECONDS):
+        cache.add(_desk_key(doctor_public_hex), 1, timeout=PRESENCE_SECONDS)  # expired while open
+
+
+def desk_closed(doctor_public_hex: str) -> None:
+    key = _desk_key(doctor_public_hex)
+    try:
+        if cache.decr(key) <= 0:
+            cache.delete(key)
+    except ValueError:  # already expired
+        pass
 
 
 def doctor_status(doctor_pk: int, doctor_public_hex: str) -> str:
     """``in_consultation`` (with someone), ``online`` (at the desk) or ``away``."""
     if Consultation.objects.filter(doctor_id=doctor_pk, status=Consultation.Status.IN_PROGRESS).exists():
         return "in_consultation"
-    return "online" if cache.get(f"desk-present:{doctor_public_hex}") else "away"
+    return "online" if (cache.get(_desk_key(doctor_public_hex)) or 0) > 0 else "away"
 
 
 def queue_snapshot(doctor_pk: int, doctor_public_hex: str) -> dict[str, Any]:
@@ -96,7 +114,7 @@ def announce_queue(doctor_pk: int, doctor_public_hex: str, *, desk_alert: str = 
 
 
 def desk_presence_changed(doctor_pk: int, doctor_public_hex: str, present: bool) -> None:
-    mark_desk_present(doctor_public_hex, present)
+    (desk_opened if present else desk_closed)(doctor_public_hex)
     announce_queue(doctor_pk, doctor_public_hex)
 
 

@@ -287,3 +287,21 @@ def test_an_app_opens_the_room_with_its_api_token_and_a_revoked_token_is_refused
         assert await WebsocketClient(room_path(consultation), with_token).connect() == (False, 4403)
 
     async_to_sync(after_revocation)()
+
+
+def test_a_doctor_with_two_desk_tabs_stays_online_until_the_last_one_closes(accepted, alice, dr_bob, commit):
+    consultation = checked_in(accepted, commit)
+    alice_headers, bob_headers = session_headers(alice), session_headers(dr_bob)
+
+    async def scenario():
+        patient = await connected(room_path(consultation), alice_headers)
+        first_tab, second_tab = await connected(DESK, bob_headers), await connected(DESK, bob_headers)
+        await first_tab.close()
+        assert (await next_event(second_tab, "queue"))["doctor_status"] == "online"
+        await second_tab.close()
+        # on connect, then two opens and two closes
+        frames = [await next_event(patient, "queue") for _ in range(5)]
+        assert [f["doctor_status"] for f in frames] == ["away", "online", "online", "online", "away"]
+        await patient.close()
+
+    async_to_sync(scenario)()
