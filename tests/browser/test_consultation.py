@@ -167,3 +167,35 @@ def test_patient_and_doctor_meet_by_video_and_the_call_is_recorded(
     finally:
         patient_context.close()
         doctor_context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_doctor_ends_a_visit_advising_an_in_person_one(media_browser, asgi_server, alice, dr_bob, screenshot):
+    """The follow-up-only rule: a problem that needs a first visit is referred in person, with the reason."""
+    from ihospital.accounts.identity import staff_identity_confirm
+    from ihospital.audit.services import Actor
+    from ihospital.consultations.services import consultation_call, consultation_check_in
+
+    appointment = accepted_booking(alice, dr_bob, contextlib.nullcontext, slot_in=timedelta(minutes=10))
+    consultation = consultation_check_in(patient=alice, appointment=appointment, actor=Actor.of(alice))
+    staff_identity_confirm(user=dr_bob, password=PASSWORD, actor=Actor.of(dr_bob))
+    consultation_call(doctor=dr_bob, consultation=consultation, actor=Actor.of(dr_bob))
+    patient_context = signed_in_context(media_browser, asgi_server, alice, **PHONE)
+    doctor_context = signed_in_context(media_browser, asgi_server, dr_bob, **DESK)
+    try:
+        patient, doctor = patient_context.new_page(), doctor_context.new_page()
+        patient.goto(f"/p/appointments/{appointment.public_id}/waiting-room/")
+        patient.get_by_test_id("answer").click()
+        doctor.goto(f"/staff/consultations/{consultation.public_id}/")
+        doctor.get_by_test_id("refer-reason").fill("新发胸痛，需到院首诊")
+        doctor.get_by_test_id("refer").click()
+        expect(doctor).to_have_url(f"{asgi_server.url}/staff/desk/")
+        expect(patient.locator("#referred-note")).to_be_visible()
+        expect(patient.locator("#referred-note")).to_contain_text("新发胸痛，需到院首诊")
+        screenshot(patient, "consultation-referred")
+        consultation.refresh_from_db()
+        assert (consultation.status, consultation.referral_reason) == ("referred", "新发胸痛，需到院首诊")
+    finally:
+        patient_context.close()
+        doctor_context.close()

@@ -97,7 +97,7 @@ def _end(consultation: Consultation, status: str, appointment_status: str, *, ac
     move(consultation, status, ended_at=now(), **changes)
     move_appointment(consultation.appointment, appointment_status)
     record(actor=actor, action=f"consultation.{status}", details=changes, **target(consultation))
-    events.to_room_on_commit(consultation, "ended", outcome=status)
+    events.to_room_on_commit(consultation, "ended", outcome=status, reason=consultation.referral_reason)
     events.announce_queue_on_commit(consultation)
     # The doctor's browser sends its last chunk as the call stops: give it a minute before assembling.
     transaction.on_commit(partial(recordings_assemble_for_task.schedule, args=(consultation.pk,), delay=60))

@@ -127,7 +127,7 @@ function showMessage(message) {
     item.textContent = message.text;
   }
   const time = document.createElement("small");
-  time.textContent = new Date(message.sent_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  time.textContent = new Date(message.sent_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" });
   item.append(time);
   chatLog.append(item);
   chatLog.scrollTop = chatLog.scrollHeight;
@@ -177,7 +177,7 @@ document.getElementById("enable-sound")?.addEventListener("click", (e) => {
   e.currentTarget.hidden = true;
 });
 
-function endCall(outcome) {
+function endCall(outcome, reason = "") {
   ended = true;
   document.body.dataset.ended = "true";
   pc?.close();
@@ -188,7 +188,10 @@ function endCall(outcome) {
     const element = document.getElementById(id);
     if (element) element.hidden = true;
   }
-  if (outcome === "referred") document.getElementById("referred-note").hidden = false;
+  if (outcome === "referred") {
+    document.getElementById("referred-note").hidden = false;
+    if (reason) document.getElementById("referral-reason").textContent = reason;
+  }
 }
 
 // The doctor's end form waits for the recording's last chunk before leaving the page.
@@ -199,7 +202,7 @@ document.getElementById("end-form")?.addEventListener("submit", async (submitted
   const outcome = submitted.submitter.value;
   await recorder?.stop();
   submitted.target.dataset.flushed = "1";
-  submitted.target.elements.outcome.value = outcome;
+  submitted.target.querySelector("input[type=hidden][name=outcome]").value = outcome; // submit() sends no submitter
   submitted.target.submit();
 });
 
@@ -213,7 +216,7 @@ const socket = liveSocket(config.socketPath, {
   onEvent(event) {
     if (event.event === "signal") onSignal(event.data).catch((error) => console.error("signal", error));
     else if (event.event === "chat") showMessage(event.message);
-    else if (event.event === "ended") endCall(event.outcome);
+    else if (event.event === "ended") endCall(event.outcome, event.reason);
     else if (event.event === "error") showError(event.message);
     else if (event.event === "state" && ["completed", "referred", "auto_completed", "no_show"].includes(event.status)) endCall(event.status);
   },
