@@ -4,9 +4,13 @@ banner on any open page) and the same text by SMS, through ``notification_send``
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from ihospital.appointments.models import Appointment
 from ihospital.notifications.services import notification_send
@@ -26,15 +30,22 @@ def _default_title(event: str) -> str:
     return titles.get(event, _("Booking update"))
 
 
-def notify_patient(*, appointment: Appointment, event: str, text: str, title: str | None = None) -> None:
+def notify_patient(
+    *, appointment: Appointment, event: str, text: Promise, params: dict[str, Any] | None = None
+) -> None:
     """Send in the caller's transaction; one message (and one SMS) per appointment and event, however
-    often called. ``text`` is the SMS, already translated; the in-app copy drops its signature."""
+    often called. ``text`` is the SMS as a lazy translation (``gettext_lazy``) with ``%(name)s``
+    ``params``: it is rendered here in the patient's language, not in the language of whoever caused
+    it (a doctor's English interface must not reach a patient). The in-app copy drops the signature."""
+    with override(settings.LANGUAGE_CODE):
+        sms = str(text) % params if params else str(text)
+        title = _default_title(event)
     notification_send(
         user=appointment.account,
         kind=f"appointment.{event}",
-        title=title or _default_title(event),
-        body=_SMS_SIGNATURE.sub("", text),
+        title=title,
+        body=_SMS_SIGNATURE.sub("", sms),
         link=reverse("appointments:detail", args=[appointment.public_id]),
         dedupe_key=f"appointment:{appointment.public_id}:{event}",
-        sms_text=text,
+        sms_text=sms,
     )

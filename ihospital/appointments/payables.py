@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.notify import notify_patient
@@ -28,7 +28,7 @@ class RegistrationPayable:
         notify_patient(
             appointment=appointment,
             event="paid",
-            text=_("[ihospital] Payment received. The doctor will review your request before the session."),
+            text=gettext_lazy("[ihospital] Payment received. The doctor will review your request before the session."),
         )
         return True
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ihospital.accounts.models import User
 from ihospital.appointments.errors import AppointmentError
@@ -119,11 +120,11 @@ def session_stop(*, schedule: Schedule, reason: str, actor: Actor) -> int:
         notify_patient(
             appointment=appointment,
             event="session_stopped",
-            text=_(
+            text=gettext_lazy(
                 "[ihospital] The online clinic on %(date)s was cancelled by the hospital (%(reason)s). "
                 "Any fee paid will be refunded in full."
-            )
-            % {"date": schedule.date.isoformat(), "reason": reason},
+            ),
+            params={"date": schedule.date.isoformat(), "reason": reason},
         )
         cancelled += 1
     return cancelled

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ihospital.accounts.models import User
 from ihospital.appointments.errors import AppointmentError
@@ -41,10 +42,10 @@ def appointment_accept(
     notify_patient(
         appointment=appointment,
         event="accepted",
-        text=_(
+        text=gettext_lazy(
             "[ihospital] Your online clinic booking for %(name)s was accepted. You will be reminded before it starts."
-        )
-        % {"name": appointment.visit_person.name},
+        ),
+        params={"name": appointment.visit_person.name},
     )
     return appointment
 
@@ -74,7 +75,9 @@ def appointment_reject(*, doctor: User | None, appointment: Appointment, reason:
     notify_patient(
         appointment=appointment,
         event="rejected",
-        text=_("[ihospital] Your online clinic booking was declined: %(reason)s. The fee will be refunded in full.")
-        % {"reason": reason},
+        text=gettext_lazy(
+            "[ihospital] Your online clinic booking was declined: %(reason)s. The fee will be refunded in full."
+        ),
+        params={"reason": reason},
     )
     return appointment

@@ -9,8 +9,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy
 
 from ihospital.accounts.models import User
 from ihospital.appointments.models import Appointment
@@ -125,9 +124,12 @@ def consultation_refer(*, doctor: User, consultation: Consultation, reason: str,
     if not 2 <= len(reason) <= 300:
         raise DomainError(ConsultationError.REFERRAL_REASON_REQUIRED)
     _end(consultation, Status.REFERRED, Appointment.Status.COMPLETED, actor=actor, referral_reason=reason)
-    with override(settings.LANGUAGE_CODE):  # the patient's text, not the doctor's interface language
-        text = _("[ihospital] The doctor advises an in-person visit: %(reason)s") % {"reason": reason}
-    notify_patient(appointment=consultation.appointment, event="referred", text=text)
+    notify_patient(
+        appointment=consultation.appointment,
+        event="referred",
+        text=gettext_lazy("[ihospital] The doctor advises an in-person visit: %(reason)s"),
+        params={"reason": reason},
+    )
     return consultation
 
 

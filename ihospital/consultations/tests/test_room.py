@@ -260,3 +260,13 @@ def test_after_automatic_completion_the_same_person_can_book_the_same_session_ag
     assert rebooked.visit_person_id == appointment.visit_person_id
     assert rebooked.schedule_id == appointment.schedule_id
     assert rebooked.slot_id != appointment.slot_id
+
+
+def test_the_referral_reaches_the_patient_in_the_patients_language_whatever_the_doctors(in_progress, dr_bob, commit):
+    from django.utils import translation
+
+    with translation.override("en"), commit():  # the doctor works in English
+        consultation_refer(doctor=dr_bob, consultation=in_progress, reason="需到院首诊", actor=Actor.of(dr_bob))
+    message = Notification.objects.get(kind="appointment.referred")
+    assert "医生建议" in message.body and "需到院首诊" in message.body
+    assert message.title == "建议线下就诊"
