@@ -26,6 +26,11 @@ from ihospital.core.testing.personas import PASSWORD
 from tests.browser.asgi_server import AsgiServer
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, PHONE
 
+CAMERA_REFUSED = """{
+    const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = (wanted) =>
+        wanted.video ? Promise.reject(new DOMException("camera refused", "NotAllowedError")) : open(wanted);
+}"""
 DESK = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
 VIDEO_PLAYING = """(video) => new Promise((resolve) => {
     const start = video.currentTime;
@@ -171,8 +176,11 @@ def test_patient_and_doctor_meet_by_video_and_the_call_is_recorded(
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_doctor_ends_a_visit_advising_an_in_person_one(media_browser, asgi_server, alice, dr_bob, screenshot):
-    """The follow-up-only rule: a problem that needs a first visit is referred in person, with the reason."""
+def test_a_patient_without_a_camera_talks_by_sound_and_is_referred_in_person(
+    media_browser, asgi_server, alice, dr_bob, screenshot
+):
+    """Audio-only fallback, then the follow-up-only rule: a problem that needs a first visit is referred in
+    person, with the reason."""
     from ihospital.accounts.identity import staff_identity_confirm
     from ihospital.audit.services import Actor
     from ihospital.consultations.services import consultation_call, consultation_check_in
@@ -184,10 +192,16 @@ def test_the_doctor_ends_a_visit_advising_an_in_person_one(media_browser, asgi_s
     patient_context = signed_in_context(media_browser, asgi_server, alice, **PHONE)
     doctor_context = signed_in_context(media_browser, asgi_server, dr_bob, **DESK)
     try:
+        # The patient refused the camera (or has none): the call goes ahead with sound only.
+        patient_context.add_init_script(CAMERA_REFUSED)
         patient, doctor = patient_context.new_page(), doctor_context.new_page()
         patient.goto(f"/p/appointments/{appointment.public_id}/waiting-room/")
         patient.get_by_test_id("answer").click()
         doctor.goto(f"/staff/consultations/{consultation.public_id}/")
+        expect(patient.locator("body")).to_have_attribute("data-audio-only", "true")
+        for page in (patient, doctor):
+            expect(page.get_by_test_id("call-state")).to_have_attribute("data-state", "connected")
+        patient.get_by_test_id("remote-video").evaluate(VIDEO_PLAYING)  # the doctor is still seen
         doctor.get_by_test_id("refer-reason").fill("新发胸痛，需到院首诊")
         doctor.get_by_test_id("refer").click()
         expect(doctor).to_have_url(f"{asgi_server.url}/staff/desk/")
