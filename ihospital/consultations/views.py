@@ -283,10 +283,9 @@ def recording_start(request, consultation_id):
     return JsonResponse(
         {
             "id": str(recording.public_id),
-            "chunkUrl": reverse(
-                "consultations:recording_chunk", args=[consultation.public_id, recording.public_id, 0]
-            ).rsplit("/0/", 1)[0]
-            + "/",
+            # The browser appends the chunk's number and "/" (…/chunks/<seq>/).
+            "chunkUrl": reverse("consultations:recording_start", args=[consultation.public_id])
+            + f"{recording.public_id}/chunks/",
             "finishUrl": reverse("consultations:recording_finish", args=[consultation.public_id, recording.public_id]),
         },
         status=201,
