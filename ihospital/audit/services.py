@@ -28,6 +28,7 @@ class Actor:
 
     @classmethod
     def of(cls, user: Any, request: Any = None) -> Actor:
+        """``request`` is an HttpRequest or, in a consumer, the ASGI scope."""
         ip, agent = client_of(request)
         if user is None or not getattr(user, "is_authenticated", False):
             return cls(ip=ip, user_agent=agent)
@@ -39,8 +40,13 @@ class Actor:
 
 
 def client_of(request: Any) -> tuple[str | None, str]:
+    """(address, user agent) of an HTTP request, or of a WebSocket's ASGI scope (a dict)."""
     if request is None:
         return None, ""
+    if isinstance(request, dict):
+        client = request.get("client") or [None]
+        headers = dict(request.get("headers") or [])
+        return client[0] or None, headers.get(b"user-agent", b"").decode("latin-1")[:300]
     meta = getattr(request, "META", {})
     return meta.get("REMOTE_ADDR") or None, meta.get("HTTP_USER_AGENT", "")[:300]
 

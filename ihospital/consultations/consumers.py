@@ -35,19 +35,6 @@ MAX_FRAME_CHARS = 64 * 1024  # an SDP offer with many candidates is ~10 KB
 SIGNAL_KINDS = {"description", "candidate", "hello", "bye", "restart"}
 
 
-def _actor(scope) -> Actor:
-    client = scope.get("client") or [None]
-    headers = dict(scope.get("headers") or [])
-    user = scope["user"]
-    return Actor(
-        public_id=str(user.public_id),
-        name=user.get_username(),
-        role=user.role,
-        ip=client[0],
-        user_agent=headers.get(b"user-agent", b"").decode("latin-1")[:300],
-    )
-
-
 def valid_signal(data: Any) -> bool:
     """A WebRTC signalling payload: a session description, an ICE candidate, or a control word."""
     if not isinstance(data, dict) or len(data) != 1:
@@ -103,7 +90,7 @@ class RoomConsumer(_SafeJsonConsumer):
 
     async def connect(self):
         user = self.scope["user"]
-        actor = _actor(self.scope) if user.is_authenticated else Actor()
+        actor = Actor.of(user, self.scope)
         try:
             self.consultation = await in_any_thread(selectors.access_consultation_participant)(
                 user=user,
@@ -167,8 +154,9 @@ class RoomConsumer(_SafeJsonConsumer):
     async def post_chat(self, text) -> None:
         try:
             consultation = await database_sync_to_async(Consultation.objects.get)(pk=self.consultation.pk)
+            user = self.scope["user"]
             await database_sync_to_async(services.message_post)(
-                sender=self.scope["user"], consultation=consultation, text=text, actor=_actor(self.scope)
+                sender=user, consultation=consultation, text=text, actor=Actor.of(user, self.scope)
             )
         except DomainError as error:
             await self.send_json({"event": "error", **error.as_dict()})
