@@ -9,7 +9,7 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ihospital.accounts.views import doctor_required, patient_required, role_required
+from ihospital.appointments.downloads import private_file_response
 from ihospital.appointments.selectors import access_appointment
 from ihospital.audit.services import Actor
 from ihospital.consultations import selectors, services
@@ -335,14 +336,6 @@ def _participant_or_auditor(request, consultation_id) -> Consultation:
     return selectors.access_consultation_participant(user=request.user, public_id=consultation_id, actor=actor)
 
 
-def _private_file(file, content_type: str) -> FileResponse:
-    response = FileResponse(file.open("rb"), content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
-
-
 @login_required
 @require_POST
 def image_upload(request, consultation_id):
@@ -371,7 +364,9 @@ def image_file(request, consultation_id, message_id):
         message = selectors.access_message_image(consultation=consultation, message_id=message_id)
     except DomainError:
         raise Http404 from None
-    return _private_file(message.image, message.content_type)
+    return private_file_response(
+        message.image, content_type=message.content_type, filename=message.image.name.rsplit("/", 1)[-1]
+    )
 
 
 @login_required
@@ -386,7 +381,9 @@ def recording_file(request, consultation_id, recording_id):
         raise Http404 from None
     if not recording.file:
         raise Http404
-    return _private_file(recording.file, recording.mime_type.split(";")[0])
+    return private_file_response(
+        recording.file, content_type=recording.mime_type.split(";")[0], filename=f"{recording.public_id}.webm"
+    )
 
 
 # --- Auditor -----------------------------------------------------------------------------------------
