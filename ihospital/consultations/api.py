@@ -72,7 +72,7 @@ def build_staff_router(auth) -> Router:
     @router.get("/desk/queue", response=list[ConsultationOut])
     def queue(request):
         """Checked-in patients in call order (waiting, being called, or who missed the call)."""
-        return selectors.doctor_queue(request.auth)
+        return selectors.doctor_queue_positioned(request.auth)
 
     @router.post("/desk/call-next", response=ConsultationOut)
     def call_next(request):

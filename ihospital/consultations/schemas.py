@@ -46,7 +46,8 @@ class ConsultationOut(Schema):
 
     @staticmethod
     def resolve_queue_position(obj: Consultation) -> int | None:
-        return events.queue_position(obj)
+        known = getattr(obj, "known_queue_position", None)  # a whole queue read at once already knows it
+        return known if known is not None else events.queue_position(obj)
 
     @staticmethod
     def resolve_socket_path(obj: Consultation) -> str:

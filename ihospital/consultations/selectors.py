@@ -85,6 +85,14 @@ def doctor_queue(doctor: User) -> QuerySet[Consultation]:
     )
 
 
+def doctor_queue_positioned(doctor: User) -> list[Consultation]:
+    """The queue with each entry's position set (``known_queue_position``): one query, not one per row."""
+    queue = list(doctor_queue(doctor))
+    for position, consultation in enumerate(queue, start=1):
+        consultation.known_queue_position = position
+    return queue
+
+
 def doctor_in_progress(doctor: User) -> Consultation | None:
     return (
         Consultation.objects.filter(doctor=doctor, status=Consultation.Status.IN_PROGRESS)

@@ -79,3 +79,24 @@ def test_check_in_before_the_window_is_a_coded_refusal(accepted, patient):
     starts_in(accepted, timedelta(hours=2))
     early = patient.post(f"{P}/appointments/{accepted.public_id}/check-in")
     assert (early.status_code, early.json()["code"]) == (409, "consultation.check_in_not_open")
+
+
+def test_the_desk_queue_reads_every_position_in_one_go(alice, dr_bob, doctor, commit):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ihospital.consultations.tests.conftest import accepted_booking, checked_in
+
+    first = accepted_booking(alice, dr_bob, commit, person_seq=1)
+    later = [
+        accepted_booking(alice, dr_bob, commit, schedule=first.schedule, person_seq=seq, slot_in=timedelta(minutes=m))
+        for seq, m in ((2, 15), (3, 20), (4, 25))
+    ]
+    for appointment in [*later, first]:
+        checked_in(appointment, commit)
+    with CaptureQueriesContext(connection) as queries:
+        queue = doctor.get(f"{S}/desk/queue").json()
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]  # not one COUNT per patient
+    assert [item["queue_position"] for item in queue] == [1, 2, 3, 4]
