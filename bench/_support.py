@@ -523,8 +523,8 @@ def _resident_id(sequence: int) -> str:
     return first17 + check_character(first17)
 
 
-def setup_data(out: Path, *, patients: int, sessions: dict[str, int]) -> None:
-    """A doctor with one online video session per entry of ``sessions`` (name → capacity), starting
+def setup_data(out: Path, *, patients: int, schedules: dict[str, int]) -> None:
+    """A doctor with one online video schedule per entry of ``schedules`` (name → capacity), starting
     tomorrow; ``patients`` patient accounts, each with one visit person and a Bearer token."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -540,7 +540,7 @@ def setup_data(out: Path, *, patients: int, sessions: dict[str, int]) -> None:
     from ihospital.audit.services import Actor
     from ihospital.core.time import now
     from ihospital.scheduling.models import Department, DoctorProfile
-    from ihospital.scheduling.services import SessionInput, schedule_create
+    from ihospital.scheduling.services import ScheduleInput, schedule_create
 
     system = Actor.system("bench")
     doctor_user = accounts.staff_account_create(
@@ -561,10 +561,10 @@ def setup_data(out: Path, *, patients: int, sessions: dict[str, int]) -> None:
     profile.departments.add(department)
 
     local = (now() + timedelta(days=1)).astimezone(ZoneInfo(settings.TIME_ZONE))
-    made_sessions = {}
-    for (name, capacity), period in zip(sessions.items(), ("morning", "afternoon", "evening"), strict=False):
+    made_schedules = {}
+    for (name, capacity), period in zip(schedules.items(), ("morning", "afternoon", "evening"), strict=False):
         schedule = schedule_create(
-            data=SessionInput(
+            data=ScheduleInput(
                 doctor=profile,
                 department=department,
                 date=local.date(),
@@ -576,7 +576,7 @@ def setup_data(out: Path, *, patients: int, sessions: dict[str, int]) -> None:
             ),
             actor=system,
         )
-        made_sessions[name] = {"id": str(schedule.public_id), "pk": schedule.pk, "capacity": capacity}
+        made_schedules[name] = {"id": str(schedule.public_id), "pk": schedule.pk, "capacity": capacity}
 
     people = []
     for i in range(patients):
@@ -592,12 +592,12 @@ def setup_data(out: Path, *, patients: int, sessions: dict[str, int]) -> None:
         )
         secret, _token = accounts.api_token_issue(user=user, actor=Actor.of(user))
         people.append({"token": secret, "visit_person_id": str(person.public_id)})
-    out.write_text(json.dumps({"sessions": made_sessions, "patients": people}))
+    out.write_text(json.dumps({"schedules": made_schedules, "patients": people}))
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["setup"]:
         spec = json.loads(sys.argv[3])
-        setup_data(Path(sys.argv[2]), patients=spec["patients"], sessions=spec["sessions"])
+        setup_data(Path(sys.argv[2]), patients=spec["patients"], schedules=spec["schedules"])
     else:
         sys.exit(__doc__)

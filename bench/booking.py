@@ -3,12 +3,12 @@
     uv run python bench/booking.py            # 2–3 minutes; loopback only; see bench/README.md
 
 In one run, on a dedicated PostgreSQL database (created and dropped here) and Redis:
-  0. migrate; make a doctor, 3 online sessions and N patients (visit person + Bearer token each) through
+  0. migrate; make a doctor, 3 online schedules and N patients (visit person + Bearer token each) through
      the app's services; start `ihospital serve` (DEBUG off, `check --deploy` passing) as a subprocess.
   a. GET /healthz (no database): throughput and latency at a fixed concurrency.
-  b. uncontended booking: each request books a different visit person into one large session.
-  c. flash crowd: C clients, each a different patient, released at once on a small session; then all of
-     them keep retrying the sold-out session for a fixed time. Oversell is checked in the database.
+  b. uncontended booking: each request books a different visit person into one large schedule.
+  c. flash crowd: C clients, each a different patient, released at once on a small schedule; then all of
+     them keep retrying the sold-out schedule for a fixed time. Oversell is checked in the database.
   d. pgbench on the booking's own UPDATE against one hot row: the slot compare-and-set (8 clients on one
      slot). The audit chain head, which bookings locked until decision 0002, is measured for information.
   e. the chaining step: `audit_verify` chains every entry the run wrote (the server runs no worker).
@@ -41,10 +41,10 @@ BOOKING_PATH = "/api/patient/v1/appointments"
 SOLD_OUT = "appointment.slot_full"
 
 
-def booking_request(patient: dict, session_id: str) -> bytes:
+def booking_request(patient: dict, schedule_id: str) -> bytes:
     body = {
         "visit_person_id": patient["visit_person_id"],
-        "session_id": session_id,
+        "schedule_id": schedule_id,
         "complaint": "高血压复诊，血压控制不佳",
         "prior_visit_date": (date.today() - timedelta(days=60)).isoformat(),
         "prior_hospital": "苏州市立医院",
@@ -192,7 +192,7 @@ def per_answer_line(d: dict) -> str:
     )
 
 
-def oversell_check(url: str, session: dict) -> dict:
+def oversell_check(url: str, schedule: dict) -> dict:
     active, dup_slots, orphan, taken = s.db_query(
         url,
         """
@@ -206,14 +206,14 @@ def oversell_check(url: str, session: dict) -> dict:
                  AND (sl.status = 'free' OR sl.schedule_id <> a.schedule_id)),
           (SELECT count(*) FROM scheduling_slot WHERE schedule_id = %(pk)s AND status <> 'free')
         """,
-        {"pk": session["pk"], "active": ACTIVE},
+        {"pk": schedule["pk"], "active": ACTIVE},
     )[0]
     return {
         "active_bookings": active,
         "slots_held_twice": dup_slots,
         "bookings_on_free_or_foreign_slot": orphan,
         "slots_taken": taken,
-        "oversell": max(0, active - session["capacity"]) + dup_slots + orphan,
+        "oversell": max(0, active - schedule["capacity"]) + dup_slots + orphan,
     }
 
 
@@ -266,7 +266,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--patients", type=int, default=250)
     parser.add_argument("--concurrency", type=int, default=32, help="keep-alive clients in (a) and (b)")
     parser.add_argument("--healthz-requests", type=int, default=3000)
-    parser.add_argument("--big-capacity", type=int, default=200, help="session of (b); 1–200")
+    parser.add_argument("--big-capacity", type=int, default=200, help="schedule of (b); 1–200")
     parser.add_argument("--flash-clients", type=int, default=200)
     parser.add_argument("--flash-capacity", type=int, default=30)
     parser.add_argument("--sold-out-seconds", type=float, default=5.0)
@@ -332,16 +332,16 @@ def main() -> int:
         # --- 0. prepare --------------------------------------------------------------------------
         print(f"[0] migrate {args.db} …", flush=True)
         s.run(["uv", "run", "ihospital", "manage", "migrate", "--no-input", "-v", "0"], env)
-        print(f"[0] {args.patients} patients, 3 sessions, through the app's services …", flush=True)
+        print(f"[0] {args.patients} patients, 3 schedules, through the app's services …", flush=True)
         spec = {
             "patients": args.patients,
-            "sessions": {"big": args.big_capacity, "flash": args.flash_capacity, "warm": 20},
+            "schedules": {"big": args.big_capacity, "flash": args.flash_capacity, "warm": 20},
         }
         data_file = tmp / "data.json"
         setup = ["uv", "run", "python", str(Path(__file__).with_name("_support.py")), "setup", str(data_file)]
         s.run([*setup, json.dumps(spec)], env, timeout=300)
         data = json.loads(data_file.read_text())
-        patients, sessions = data["patients"], data["sessions"]
+        patients, schedules = data["patients"], data["schedules"]
         trying = f", trying {' '.join(args.tries)}" if args.tries else ""
         print(f"[0] start the server (workers={args.workers}{trying}) …", flush=True)
         try_env, try_uv = s.try_settings(args.tries, tmp)
@@ -371,11 +371,11 @@ def main() -> int:
         )
 
         # --- b. uncontended booking ---------------------------------------------------------------
-        warm = [booking_request(p, sessions["warm"]["id"]) for p in patients[-20:-10]]
+        warm = [booking_request(p, schedules["warm"]["id"]) for p in patients[-20:-10]]
         res, _ = loop.run_until_complete(closed_loop(port, warm, 2))
         if not any(r[0] == 201 for r in res):
             print(f"!! warm-up bookings failed: {Counter(r[0] for r in res)} {res[0][2][:300]!r}")
-        reqs = [booking_request(p, sessions["big"]["id"]) for p in patients[: args.big_capacity]]
+        reqs = [booking_request(p, schedules["big"]["id"]) for p in patients[: args.big_capacity]]
         before = db_counters(db_url, args.db)
         with s.CpuMeter(pids) as cpu_b:
             (res, wall), activity_b = loop.run_until_complete(
@@ -391,7 +391,7 @@ def main() -> int:
             "cpu": cpu_b.result,
             "cpu_ms_per_answer": cpu_b.per_answer_ms(len(res)),
             "db_per_answer": per_answer(before, after, len(res)),
-            "db_check": oversell_check(db_url, sessions["big"]),
+            "db_check": oversell_check(db_url, schedules["big"]),
             "db_backends": activity_b,
         }
         results["b"] = b
@@ -403,7 +403,7 @@ def main() -> int:
         )
 
         # --- c. flash crowd -----------------------------------------------------------------------
-        flash = sessions["flash"]
+        flash = schedules["flash"]
         reqs = [booking_request(p, flash["id"]) for p in patients[: args.flash_clients]]
         before = db_counters(db_url, args.db)
         retry_meter = s.CpuMeter(pids)
@@ -499,7 +499,7 @@ def main() -> int:
         slot_pk = s.db_query(
             db_url,
             "SELECT id FROM scheduling_slot WHERE schedule_id = %s AND status = 'free' ORDER BY number LIMIT 1",
-            (sessions["warm"]["pk"],),
+            (schedules["warm"]["pk"],),
         )[0][0]
         d = {}
         for label, script, clients, seconds in (

@@ -11,7 +11,7 @@ Loopback only, bounded counts and durations; see bench/README.md. For each N:
   0. (once) a dedicated PostgreSQL database (created and dropped here) or, in the embedded mode, a SQLite
      file in a temporary directory; migrate.
   1. data, made with the ORM in this process (shortcuts: bulk rows, no booking flow): one new doctor,
-     enough clinic sessions of that doctor (≤ 200 slots each) for N + K patients, each patient an account
+     enough clinic schedules of that doctor (≤ 200 slots each) for N + K patients, each patient an account
      with a visit person, an appointment in the waiting room and its Consultation (checked in), and a
      signed-in Django session. The first K in the queue are "absent" (never connect).
   2. start one server process (`ihospital serve --no-worker --workers 1`, DEBUG off, `check --deploy`
@@ -499,7 +499,7 @@ def make_data(run: int, *, connected: int, absent: int) -> dict:
     from ihospital.consultations.models import Consultation
     from ihospital.core.time import now
     from ihospital.scheduling.models import Department, DoctorProfile, Slot
-    from ihospital.scheduling.services import SessionInput, schedule_create
+    from ihospital.scheduling.services import ScheduleInput, schedule_create
 
     total = absent + connected
     system = Actor.system("bench")
@@ -525,7 +525,7 @@ def make_data(run: int, *, connected: int, absent: int) -> dict:
         period, category = SESSIONS_PER_DAY[n % len(SESSIONS_PER_DAY)]
         schedules.append(
             schedule_create(
-                data=SessionInput(
+                data=ScheduleInput(
                     doctor=profile,
                     department=department,
                     date=today + timedelta(days=n // len(SESSIONS_PER_DAY)),

@@ -148,9 +148,11 @@ def _visit_person(owner) -> str:
 
 def _appointment(owner, doctor):
     from ihospital.appointments.services import appointment_book
-    from ihospital.appointments.tests.factories import booking, session, visit_person
+    from ihospital.appointments.tests.factories import booking, online_schedule, visit_person
 
-    return appointment_book(account=owner, data=booking(visit_person(owner, 78), session(doctor)), actor=Actor.system())
+    return appointment_book(
+        account=owner, data=booking(visit_person(owner, 78), online_schedule(doctor)), actor=Actor.system()
+    )
 
 
 def _appointment_id(owner, doctor) -> str:

@@ -71,11 +71,11 @@ def test_fifty_bookers_racing_for_five_places_get_exactly_five(dr_bob, django_us
     """The flash crowd: capacity 5, 50 patients at the same instant → 5 holds, 45 slot_full, no oversell."""
     from ihospital.appointments.models import Appointment
     from ihospital.appointments.services import appointment_book
-    from ihospital.appointments.tests.factories import booking, session, visit_person
+    from ihospital.appointments.tests.factories import booking, online_schedule, visit_person
     from ihospital.core.testing.personas import make_user
     from ihospital.scheduling.models import Slot
 
-    clinic = session(dr_bob, capacity=5)
+    clinic = online_schedule(dr_bob, capacity=5)
     patients = [make_user(f"crowd{i}", "patient", phone=f"1390000{i:04d}") for i in range(50)]
     persons = [visit_person(p, i + 1) for i, p in enumerate(patients)]
     results = race(
@@ -95,9 +95,9 @@ def test_the_database_refuses_two_active_bookings_of_one_slot(alice, mallory, dr
 
     from ihospital.appointments.models import Appointment
     from ihospital.appointments.services import appointment_book
-    from ihospital.appointments.tests.factories import booking, session, visit_person
+    from ihospital.appointments.tests.factories import booking, online_schedule, visit_person
 
-    clinic = session(dr_bob, capacity=1)
+    clinic = online_schedule(dr_bob, capacity=1)
     first = appointment_book(account=alice, data=booking(visit_person(alice), clinic), actor=Actor.of(alice))
     other = visit_person(mallory, 2)
     with pytest.raises(IntegrityError), transaction.atomic():

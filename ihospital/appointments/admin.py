@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ihospital.appointments.models import Appointment
-from ihospital.appointments.services import session_stop
+from ihospital.appointments.services import schedule_stop
 from ihospital.audit.services import Actor
 from ihospital.core.admin_roles import RoleAdmin
 from ihospital.core.errors import DomainError
@@ -33,7 +33,7 @@ class ScheduleAdmin(RoleAdmin):
     readonly_fields = [f.name for f in Schedule._meta.fields if f.name != "id"]
     can_add = False
     action_form = ScheduleActionForm
-    actions = ["copy_week_forward", "stop_sessions"]
+    actions = ["copy_week_forward", "stop_schedules"]
 
     @admin.action(description=_("Copy the week of the selected sessions to the next week"))
     def copy_week_forward(self, request, queryset):
@@ -43,7 +43,7 @@ class ScheduleAdmin(RoleAdmin):
         self.message_user(request, ngettext("%d session created.", "%d sessions created.", created) % created)
 
     @admin.action(description=_("Stop the selected sessions (停诊): refund and notify their patients"))
-    def stop_sessions(self, request, queryset):
+    def stop_schedules(self, request, queryset):
         reason = request.POST.get("reason", "").strip()
         if not reason:
             self.message_user(request, _("Give a reason for stopping."), messages.ERROR)
@@ -51,7 +51,7 @@ class ScheduleAdmin(RoleAdmin):
         actor = Actor.of(request.user, request)
         for schedule in queryset:
             try:
-                cancelled = session_stop(schedule=schedule, reason=reason, actor=actor)
+                cancelled = schedule_stop(schedule=schedule, reason=reason, actor=actor)
                 self.message_user(
                     request,
                     ngettext(

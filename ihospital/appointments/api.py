@@ -20,7 +20,7 @@ from ihospital.appointments.schemas import (
 )
 from ihospital.audit.services import Actor
 from ihospital.core import idempotency
-from ihospital.scheduling.selectors import access_online_session
+from ihospital.scheduling.selectors import access_online_schedule
 
 
 def _answer(status: int, body) -> JsonResponse:
@@ -40,16 +40,16 @@ def build_patient_router(auth) -> Router:
         actor = Actor.of(request.auth, request)
 
         def run():
-            services.check_not_known_sold_out(body.session_id)  # a crowd on a sold-out session stops here
-            session = access_online_session(body.session_id)
-            services.check_bookable(session)  # a sold-out session answers before anything is written
+            services.check_not_known_sold_out(body.schedule_id)  # a crowd on a sold-out schedule stops here
+            schedule = access_online_schedule(body.schedule_id)
+            services.check_bookable(schedule)  # a sold-out schedule answers before anything is written
             # Not recorded as a read: the booking's own audit entry names the person.
             person = access_visit_person(
                 user=request.auth, public_id=body.visit_person_id, actor=actor, record_read=False
             )
             data = services.BookingInput(
                 visit_person=person,
-                schedule=session,
+                schedule=schedule,
                 complaint=body.complaint,
                 prior_visit_date=body.prior_visit_date,
                 prior_hospital=body.prior_hospital,

@@ -8,7 +8,9 @@ class AppointmentError:
     SLOT_FULL = ErrorCode("appointment.slot_full", _("This session is fully booked."), status=409)
     SLOT_TAKEN = ErrorCode("appointment.slot_taken", _("This time slot was just taken. Choose another."), status=409)
     NOT_ONLINE = ErrorCode("appointment.not_online", _("This session is not offered online."), status=409)
-    SESSION_STOPPED = ErrorCode("appointment.session_stopped", _("This session has been cancelled (停诊)."), status=409)
+    SESSION_STOPPED = ErrorCode(
+        "appointment.schedule_stopped", _("This session has been cancelled (停诊)."), status=409
+    )
     NOT_YET_OPEN = ErrorCode(
         "appointment.not_yet_open", _("Booking opens %(days)s days before the session."), status=409
     )

@@ -24,7 +24,7 @@ def _default_title(event: str) -> str:
         "paid": _("Payment received"),
         "accepted": _("Booking accepted"),
         "rejected": _("Booking declined"),
-        "session_stopped": _("Online clinic cancelled"),
+        "schedule_stopped": _("Online clinic cancelled"),
         "referred": _("In-person visit advised"),
     }
     return titles.get(event, _("Booking update"))

@@ -6,7 +6,7 @@ from ninja import Field, Schema
 
 class BookingIn(Schema):
     visit_person_id: UUID
-    session_id: UUID
+    schedule_id: UUID
     slot_number: int | None = Field(None, ge=1, le=200)
     complaint: str = Field(..., max_length=500)
     prior_visit_date: date

@@ -68,18 +68,18 @@ def department_doctors(request, department_id):
 
 
 @patient_required
-def doctor_sessions(request, doctor_id):
+def doctor_schedules(request, doctor_id):
     try:
         doctor = catalog.access_doctor(doctor_id)
     except DomainError:
         raise Http404 from None
-    sessions = catalog.doctor_sessions(doctor)
+    schedules = catalog.doctor_schedules(doctor)
     days: dict = {}
-    for session in sessions:  # grouped by day for the day picker; the selector orders them by start
-        days.setdefault(session.date, []).append(session)
+    for schedule in schedules:  # grouped by day for the day picker; the selector orders them by start
+        days.setdefault(schedule.date, []).append(schedule)
     return render(
         request,
-        "appointments/doctor_sessions.html",
+        "appointments/doctor_schedules.html",
         {
             "doctor": doctor,
             "days": list(days.items()),
@@ -89,12 +89,12 @@ def doctor_sessions(request, doctor_id):
     )
 
 
-def _booking_input(request, form, session, slot_number, actor) -> services.BookingInput:
+def _booking_input(request, form, schedule, slot_number, actor) -> services.BookingInput:
     return services.BookingInput(
         visit_person=access_visit_person(  # the booking's audit entry names the person
             user=request.user, public_id=form.cleaned_data["visit_person"], actor=actor, record_read=False
         ),
-        schedule=session,
+        schedule=schedule,
         complaint=form.cleaned_data["complaint"],
         prior_visit_date=form.cleaned_data["prior_visit_date"],
         prior_hospital=form.cleaned_data["prior_hospital"],
@@ -105,9 +105,9 @@ def _booking_input(request, form, session, slot_number, actor) -> services.Booki
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def book(request, session_id):
+def book(request, schedule_id):
     try:
-        session = catalog.access_online_session(session_id)
+        schedule = catalog.access_online_schedule(schedule_id)
     except DomainError:
         raise Http404 from None
     actor = _actor(request)
@@ -115,15 +115,15 @@ def book(request, session_id):
     form = forms.BookingForm(request.POST or None, request.FILES or None, persons=persons)
     raw_slot = request.POST.get("slot") or request.GET.get("slot") or ""
     slot_number = int(raw_slot) if raw_slot.isdigit() else None
-    slot = session.slots.filter(number=slot_number).first() if slot_number else None
+    slot = schedule.slots.filter(number=slot_number).first() if slot_number else None
     unavailable = None  # why nothing can be booked here, shown before the patient types anything
     try:
-        services.check_bookable(session)
+        services.check_bookable(schedule)
     except DomainError as error:
         unavailable = error.message
     if request.method == "POST" and unavailable is None and form.is_valid():
         try:
-            data = _booking_input(request, form, session, slot_number, actor)
+            data = _booking_input(request, form, schedule, slot_number, actor)
             appointment = services.appointment_book(account=request.user, data=data, actor=actor)
         except DomainError as error:
             attach_error(form, error)
@@ -134,7 +134,7 @@ def book(request, session_id):
         "appointments/book.html",
         {
             "form": form,
-            "session": session,
+            "schedule": schedule,
             "slot": slot,
             "slot_number": slot_number,
             "slot_taken": slot is not None and slot.status != slot.Status.FREE,

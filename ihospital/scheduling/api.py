@@ -7,7 +7,7 @@ from uuid import UUID
 from ninja import Router
 
 from ihospital.scheduling import guidance, selectors
-from ihospital.scheduling.schemas import DepartmentOut, DoctorCardOut, GuidanceIn, GuidanceOut, SessionOut
+from ihospital.scheduling.schemas import DepartmentOut, DoctorCardOut, GuidanceIn, GuidanceOut, ScheduleOut
 
 
 def build_router(auth) -> Router:
@@ -27,9 +27,9 @@ def build_router(auth) -> Router:
         department = selectors.access_department(department_id)
         return [DoctorCardOut.from_card(card) for card in selectors.doctors_in_department(department)]
 
-    @router.get("/doctors/{doctor_id}/sessions", response=list[SessionOut])
-    def doctor_sessions(request, doctor_id: UUID):
+    @router.get("/doctors/{doctor_id}/schedules", response=list[ScheduleOut])
+    def doctor_schedules(request, doctor_id: UUID):
         """The doctor's online sessions of the next 7 days, with their free slots."""
-        return selectors.doctor_sessions(selectors.access_doctor(doctor_id))
+        return selectors.doctor_schedules(selectors.access_doctor(doctor_id))
 
     return router

@@ -50,7 +50,7 @@ class SlotOut(Schema):
     ends_at: datetime
 
 
-class SessionOut(Schema):
+class ScheduleOut(Schema):
     id: UUID = Field(..., alias="public_id")
     date: date
     period: str

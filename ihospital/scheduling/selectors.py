@@ -23,7 +23,7 @@ def bookable_window():
     )
 
 
-def online_sessions() -> QuerySet[Schedule]:
+def online_schedules() -> QuerySet[Schedule]:
     """Open sessions of online categories. On-site slots never leave this function."""
     return Schedule.objects.filter(status=Schedule.Status.OPEN, category__in=ONLINE_CATEGORIES)
 
@@ -45,7 +45,7 @@ def free_slots() -> QuerySet[Slot]:
         status=Slot.Status.FREE,
         starts_at__gte=start,
         starts_at__lte=end,
-        schedule__in=online_sessions(),
+        schedule__in=online_schedules(),
     )
 
 
@@ -78,11 +78,11 @@ def access_doctor(public_id: UUID | str) -> DoctorProfile:
         raise DomainError(CoreError.NOT_FOUND) from None
 
 
-def doctor_sessions(doctor: DoctorProfile, *, days: int = 7) -> list[Schedule]:
+def doctor_schedules(doctor: DoctorProfile, *, days: int = 7) -> list[Schedule]:
     """The doctor's online sessions in the next ``days`` days, each with its free slots prefetched."""
     start, end = bookable_window()
     return list(
-        online_sessions()
+        online_schedules()
         .filter(doctor=doctor, starts_at__lt=min(end, now() + timedelta(days=days)))
         .select_related("department")
         .prefetch_related(Prefetch("slots", queryset=free_slots().order_by("number"), to_attr="free"))
@@ -91,7 +91,7 @@ def doctor_sessions(doctor: DoctorProfile, *, days: int = 7) -> list[Schedule]:
     )
 
 
-def access_online_session(public_id: UUID | str) -> Schedule:
+def access_online_schedule(public_id: UUID | str) -> Schedule:
     """A session offered online (an on-site session's id is not found here)."""
     try:
         # No joins: the booking path needs only the session's own columns (a crowd hits it hardest);

@@ -20,7 +20,7 @@ SCHEDULE_TRANSITIONS = {Schedule.Status.STOPPED: {Schedule.Status.OPEN}}
 
 
 @dataclass(frozen=True)
-class SessionInput:
+class ScheduleInput:
     doctor: DoctorProfile
     department: Department
     date: date
@@ -37,7 +37,7 @@ def _local_start(day: date, at: time) -> datetime:
 
 
 @transaction.atomic
-def schedule_create(*, data: SessionInput, actor: Actor) -> Schedule:
+def schedule_create(*, data: ScheduleInput, actor: Actor) -> Schedule:
     """Create a session and its ``capacity`` numbered slots of ``slot_minutes`` each.
 
     Refuses: schedule.invalid (capacity 1–200, 5–60 minute slots, a period and category that exist,
@@ -100,7 +100,7 @@ def schedule_copy_week(*, week_start: date, actor: Actor, department: Department
     created = 0
     for session in sessions:
         local = session.starts_at.astimezone(ZoneInfo(settings.TIME_ZONE))
-        data = SessionInput(
+        data = ScheduleInput(
             doctor=session.doctor,
             department=session.department,
             date=session.date + timedelta(days=7),

@@ -116,7 +116,7 @@ def alice_visit_persons(today: date) -> list[dict[str, str]]:
 FEES_BY_TITLE = {CHIEF: 5000, ASSOC: 3000, ATTENDING: 2000, RESIDENT: 1000}  # fen per online slot
 
 
-def sessions_for(index: int, username: str) -> list[tuple[int, str, str, int]]:
+def schedules_for(index: int, username: str) -> list[tuple[int, str, str, int]]:
     """(day offset, period, category, capacity) of a demo doctor's next week. dr_bob and dr_erin work
     every day so the demo always has slots to book; the others a few sessions each, plus on-site ones
     (which the patient app must never offer)."""

@@ -22,7 +22,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.services import appointment_book, appointment_checkout
-from ihospital.appointments.tests.factories import booking, session, visit_person
+from ihospital.appointments.tests.factories import booking, online_schedule, visit_person
 from ihospital.audit.services import Actor
 from ihospital.core.testing.personas import PASSWORD
 from ihospital.integrations.models import SandboxSms
@@ -113,7 +113,7 @@ def appointment_url(live_server, appointment: Appointment) -> str:
 def test_patient_books_with_a_photo_pays_and_the_doctor_accepts(
     browser, new_phone_context, live_server, screenshot, alice, dr_bob
 ):
-    clinic = session(dr_bob, capacity=4)
+    clinic = online_schedule(dr_bob, capacity=4)
     visit_person(alice)
 
     # The patient, on a phone: sign in, department → doctor → a free time.
@@ -179,7 +179,7 @@ def test_patient_books_with_a_photo_pays_and_the_doctor_accepts(
 def test_the_doctor_declines_and_the_patient_sees_the_refund_arrive(
     browser, new_phone_context, live_server, screenshot, alice, dr_bob
 ):
-    clinic = session(dr_bob, capacity=2)
+    clinic = online_schedule(dr_bob, capacity=2)
     appointment = appointment_book(account=alice, data=booking(visit_person(alice), clinic), actor=Actor.of(alice))
     appointment_checkout(appointment=appointment, actor=Actor.of(alice))
     trades.pay(PaymentOrder.objects.get(public_id=appointment.payment_order_id).out_trade_no)  # notifies over HTTP

@@ -14,7 +14,7 @@ from ihospital.appointments.services.lifecycle import (
     appointment_expire_hold,
     appointments_expire_due_holds,
     appointments_reject_unreviewed,
-    session_stop,
+    schedule_stop,
 )
 from ihospital.appointments.services.review import appointment_accept, appointment_reject
 
@@ -31,5 +31,5 @@ __all__ = [
     "appointments_reject_unreviewed",
     "check_bookable",
     "check_not_known_sold_out",
-    "session_stop",
+    "schedule_stop",
 ]

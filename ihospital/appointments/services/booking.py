@@ -53,7 +53,7 @@ def _check_input(data: BookingInput) -> None:
     problems.raise_if_any(AppointmentError.INVALID)
 
 
-def _check_session(schedule: Schedule) -> None:
+def _check_schedule(schedule: Schedule) -> None:
     """The session as the caller just read it. Not re-read: the compare-and-set on the slot re-checks
     that the session is open, and ``_take_slot`` tells a session stopped meanwhile from a full one."""
     if schedule.category not in ONLINE_CATEGORIES:
@@ -84,7 +84,7 @@ def check_bookable(schedule: Schedule) -> None:
     freed meanwhile shows up at most that much later. Booking re-checks everything under the
     compare-and-set: this only spares a crowd the work a doomed attempt would do."""
     check_not_known_sold_out(schedule.public_id)
-    _check_session(schedule)
+    _check_schedule(schedule)
     latest_start = now() + timedelta(minutes=settings.BOOKING_CLOSES_MINUTES_BEFORE)
     if not Slot.objects.filter(schedule=schedule, status=Slot.Status.FREE, starts_at__gte=latest_start).exists():
         if Slot.objects.filter(schedule=schedule, status=Slot.Status.FREE).exists():
@@ -124,7 +124,7 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
     Preconditions: ``data.visit_person`` belongs to ``account`` (the caller fetched it with
     ``access_visit_person``, which need not record a read: the booking's entry names the person).
     Refuses: appointment.invalid, appointment.not_online,
-    appointment.session_stopped, appointment.not_yet_open, appointment.booking_closed,
+    appointment.schedule_stopped, appointment.not_yet_open, appointment.booking_closed,
     appointment.slot_full / appointment.slot_taken, appointment.already_booked.
     Side effects (one transaction): the slot is held, the payment order and the appointment are written,
     audited (``appointment.book`` naming the visit person and the order; payments records its own
@@ -133,7 +133,7 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
     if data.visit_person.account_id != account.pk:
         raise DomainError(AppointmentError.INVALID, fields={"visit_person": _("Choose one of your visit persons.")})
     _check_input(data)
-    _check_session(data.schedule)
+    _check_schedule(data.schedule)
     with transaction.atomic():
         slot = _take_slot(data.schedule, data.slot_number)
         hold_expires_at = now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)

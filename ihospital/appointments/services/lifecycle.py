@@ -99,7 +99,7 @@ def appointments_reject_unreviewed() -> int:
 
 
 @transaction.atomic
-def session_stop(*, schedule: Schedule, reason: str, actor: Actor) -> int:
+def schedule_stop(*, schedule: Schedule, reason: str, actor: Actor) -> int:
     """停诊: stop a session; every booking on it is cancelled and refunded and its patient notified.
     Returns how many bookings were cancelled. Refuses: schedule.already_stopped."""
     schedule_mark_stopped(schedule=schedule, reason=reason, actor=actor)
@@ -119,7 +119,7 @@ def session_stop(*, schedule: Schedule, reason: str, actor: Actor) -> int:
             close_unpaid_order(appointment, actor=actor)
         notify_patient(
             appointment=appointment,
-            event="session_stopped",
+            event="schedule_stopped",
             text=gettext_lazy(
                 "[ihospital] The online clinic on %(date)s was cancelled by the hospital (%(reason)s). "
                 "Any fee paid will be refunded in full."

@@ -1,4 +1,4 @@
-"""Building blocks for appointment tests: a doctor with an online session starting tomorrow, visit persons."""
+"""Building blocks for appointment tests: a doctor with an online schedule starting tomorrow, visit persons."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ihospital.accounts.idcard import check_character
 from ihospital.audit.services import Actor
 from ihospital.core.time import now
 from ihospital.scheduling.models import Department, DoctorProfile, Schedule
-from ihospital.scheduling.services import SessionInput, schedule_create
+from ihospital.scheduling.services import ScheduleInput, schedule_create
 
 SYSTEM = Actor.system("test")
 
@@ -31,7 +31,7 @@ def doctor_profile(user) -> DoctorProfile:
     return profile
 
 
-def session(
+def online_schedule(
     doctor_user,
     *,
     category: str = "video",
@@ -43,7 +43,7 @@ def session(
     starts = (now() + starts_in).astimezone()
     local = starts.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
     return schedule_create(
-        data=SessionInput(
+        data=ScheduleInput(
             doctor=doctor_profile(doctor_user),
             department=department(),
             date=local.date(),

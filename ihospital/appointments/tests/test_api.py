@@ -11,7 +11,7 @@ from PIL import Image
 
 from ihospital.accounts.services import api_token_issue
 from ihospital.appointments.models import Appointment, Attachment
-from ihospital.appointments.tests.factories import SYSTEM, department, session, visit_person
+from ihospital.appointments.tests.factories import SYSTEM, department, online_schedule, visit_person
 
 P = "/api/patient/v1"
 S = "/api/staff/v1"
@@ -25,7 +25,7 @@ def client_for(user) -> Client:
 def body(person, clinic, **overrides):
     values = {
         "visit_person_id": str(person.public_id),
-        "session_id": str(clinic.public_id),
+        "schedule_id": str(clinic.public_id),
         "complaint": "糖尿病复诊，空腹血糖偏高",
         "prior_visit_date": str(date.today() - timedelta(days=30)),
         "prior_hospital": "苏州市立医院",
@@ -36,7 +36,7 @@ def body(person, clinic, **overrides):
 
 @pytest.fixture
 def clinic(dr_bob):
-    return session(dr_bob, capacity=4)
+    return online_schedule(dr_bob, capacity=4)
 
 
 def test_find_a_doctor_then_book(alice, dr_bob, clinic):
@@ -45,7 +45,7 @@ def test_find_a_doctor_then_book(alice, dr_bob, clinic):
     cardiology = next(d for d in departments if d["code"] == "cardiology")
     doctors = api.get(f"{P}/departments/{cardiology['id']}/doctors").json()
     assert doctors[0]["free_count"] == 4 and doctors[0]["next_free_at"]
-    sessions = api.get(f"{P}/doctors/{doctors[0]['id']}/sessions").json()
+    sessions = api.get(f"{P}/doctors/{doctors[0]['id']}/schedules").json()
     assert [len(s["free_slots"]) for s in sessions] == [4]
     booked = api.post(f"{P}/appointments", body(visit_person(alice), clinic), content_type="application/json")
     assert booked.status_code == 201, booked.json()
@@ -74,7 +74,7 @@ def test_a_booking_is_one_transaction_with_one_entry_per_act(alice, clinic, djan
 
 
 def test_on_site_sessions_are_not_listed(alice, dr_bob):
-    session(dr_bob, category="onsite")
+    online_schedule(dr_bob, category="onsite")
     api = client_for(alice)
     assert api.get(f"{P}/departments/{department().public_id}/doctors").json()[0]["free_count"] == 0
 

@@ -10,9 +10,9 @@ from ihospital.appointments.services import (
     appointment_cancel,
     appointment_expire_hold,
     appointments_expire_due_holds,
-    session_stop,
+    schedule_stop,
 )
-from ihospital.appointments.tests.factories import SYSTEM, booking, session, visit_person
+from ihospital.appointments.tests.factories import SYSTEM, booking, online_schedule, visit_person
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
@@ -34,7 +34,7 @@ def refused(code, account, data):
 
 @pytest.fixture
 def clinic(dr_bob):
-    return session(dr_bob, capacity=3)
+    return online_schedule(dr_bob, capacity=3)
 
 
 def test_booking_holds_a_slot_and_creates_a_payment_order(alice, clinic):
@@ -67,13 +67,13 @@ def test_one_visit_person_cannot_hold_two_bookings_in_one_session(alice, clinic)
 
 
 def test_on_site_sessions_are_never_booked_online(alice, dr_bob):
-    refused("appointment.not_online", alice, booking(visit_person(alice), session(dr_bob, category="onsite")))
+    refused("appointment.not_online", alice, booking(visit_person(alice), online_schedule(dr_bob, category="onsite")))
 
 
 def test_booking_opens_seven_days_ahead_and_closes_thirty_minutes_before(alice, dr_bob):
     person = visit_person(alice)
-    refused("appointment.not_yet_open", alice, booking(person, session(dr_bob, starts_in=timedelta(days=9))))
-    soon = session(dr_bob, starts_in=timedelta(minutes=20), period="evening", capacity=1)
+    refused("appointment.not_yet_open", alice, booking(person, online_schedule(dr_bob, starts_in=timedelta(days=9))))
+    soon = online_schedule(dr_bob, starts_in=timedelta(minutes=20), period="evening", capacity=1)
     refused("appointment.booking_closed", alice, booking(person, soon))
 
 
@@ -128,24 +128,24 @@ def test_patient_cancels_an_unpaid_booking(alice, clinic):
 
 def test_stopping_a_session_cancels_its_bookings_and_refuses_new_ones(alice, clinic):
     appointment = book(alice, booking(visit_person(alice), clinic))
-    assert session_stop(schedule=clinic, reason="医生临时外出会诊", actor=SYSTEM) == 1
+    assert schedule_stop(schedule=clinic, reason="医生临时外出会诊", actor=SYSTEM) == 1
     appointment.refresh_from_db()
     assert appointment.status == "cancelled"
-    refused("appointment.session_stopped", alice, booking(visit_person(alice, 2), clinic))
+    refused("appointment.schedule_stopped", alice, booking(visit_person(alice, 2), clinic))
     with pytest.raises(DomainError) as again:
-        session_stop(schedule=clinic, reason="x", actor=SYSTEM)
+        schedule_stop(schedule=clinic, reason="x", actor=SYSTEM)
     assert again.value.code == "schedule.already_stopped"
 
 
 def test_free_clinics_skip_payment(alice, dr_bob):
-    appointment = book(alice, booking(visit_person(alice), session(dr_bob, fee_fen=0)))
+    appointment = book(alice, booking(visit_person(alice), online_schedule(dr_bob, fee_fen=0)))
     assert appointment.status == "requested" and appointment.payment_order_id is None
 
 
 def test_a_sold_out_session_is_answered_from_the_cache_briefly(alice, dr_bob, django_assert_max_num_queries):
     from ihospital.appointments.services import check_bookable
 
-    clinic = session(dr_bob, capacity=1)
+    clinic = online_schedule(dr_bob, capacity=1)
     book(alice, booking(visit_person(alice), clinic))
     with pytest.raises(DomainError):
         check_bookable(clinic)  # finds it full and remembers

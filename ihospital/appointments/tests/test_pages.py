@@ -13,7 +13,7 @@ from PIL import Image
 
 from ihospital.appointments.models import Appointment, Attachment
 from ihospital.appointments.services import appointment_book
-from ihospital.appointments.tests.factories import booking, session, visit_person
+from ihospital.appointments.tests.factories import booking, online_schedule, visit_person
 from ihospital.audit.services import Actor
 from ihospital.payments.models import PaymentOrder
 from ihospital.scheduling.models import Slot
@@ -46,7 +46,7 @@ def en(client):
 
 @pytest.fixture
 def clinic(dr_bob):
-    return session(dr_bob, capacity=3)
+    return online_schedule(dr_bob, capacity=3)
 
 
 @pytest.fixture
@@ -96,12 +96,12 @@ def test_the_patient_finds_a_doctor_and_a_free_time(patient, clinic):
     week = patient.get(f"/p/book/doctors/{doctor.public_id}/")
     assert week.status_code == 200
     assert text(week).count('data-testid="slot"') == 3
-    assert f"/p/book/sessions/{clinic.public_id}/?slot=1" in text(week)
+    assert f"/p/book/schedules/{clinic.public_id}/?slot=1" in text(week)
     assert 'data-testid="back"' in text(week)
 
 
 def test_the_booking_form_explains_the_follow_up_rule_and_the_payment_hold(patient, person, clinic):
-    page = patient.get(f"/p/book/sessions/{clinic.public_id}/?slot=2")
+    page = patient.get(f"/p/book/schedules/{clinic.public_id}/?slot=2")
     assert page.status_code == 200
     body = text(page)
     assert 'data-testid="follow-up-rule"' in body and "follow-up visits only" in body
@@ -112,7 +112,7 @@ def test_the_booking_form_explains_the_follow_up_rule_and_the_payment_hold(patie
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in(en, clinic):
-    response = en.get(f"/p/book/sessions/{clinic.public_id}/")
+    response = en.get(f"/p/book/schedules/{clinic.public_id}/")
     assert response.status_code == 302 and response["Location"].startswith("/p/sign-in/")
 
 
@@ -121,7 +121,7 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(en, clinic):
 
 def test_booking_with_a_report_photo_holds_the_slot_and_goes_to_the_cashier(patient, person, clinic, alice):
     response = patient.post(
-        f"/p/book/sessions/{clinic.public_id}/?slot=2", {**form_data(person), "slot": "2", "files": [png(), png()]}
+        f"/p/book/schedules/{clinic.public_id}/?slot=2", {**form_data(person), "slot": "2", "files": [png(), png()]}
     )
     appointment = Appointment.objects.get(account=alice)
     assert response.status_code == 302 and response["Location"] == f"/p/appointments/{appointment.public_id}/pay/"
@@ -140,7 +140,7 @@ def test_booking_with_a_report_photo_holds_the_slot_and_goes_to_the_cashier(pati
 
 
 def test_paying_at_the_cashier_brings_the_patient_back_to_paid_awaiting_review(patient, person, clinic, alice, commit):
-    patient.post(f"/p/book/sessions/{clinic.public_id}/", form_data(person))
+    patient.post(f"/p/book/schedules/{clinic.public_id}/", form_data(person))
     appointment = Appointment.objects.get(account=alice)
     cashier_url = patient.get(f"/p/appointments/{appointment.public_id}/pay/")["Location"]
     with commit():
@@ -154,7 +154,7 @@ def test_paying_at_the_cashier_brings_the_patient_back_to_paid_awaiting_review(p
 
 def test_an_invalid_upload_type_is_explained_and_books_nothing(patient, person, clinic):
     fake = SimpleUploadedFile("report.png", b"MZ\x90\x00 this is a program, not a photo", content_type="image/png")
-    response = patient.post(f"/p/book/sessions/{clinic.public_id}/", {**form_data(person), "files": [png(), fake]})
+    response = patient.post(f"/p/book/schedules/{clinic.public_id}/", {**form_data(person), "files": [png(), fake]})
     assert response.status_code == 200
     body = text(response)
     assert 'data-testid="error-files"' in body
@@ -167,7 +167,7 @@ def test_an_invalid_upload_type_is_explained_and_books_nothing(patient, person, 
 
 def test_too_many_files_are_refused_before_anything_is_booked(patient, person, clinic, settings):
     settings.ATTACHMENT_MAX_COUNT = 2
-    response = patient.post(f"/p/book/sessions/{clinic.public_id}/", {**form_data(person), "files": [png()] * 3})
+    response = patient.post(f"/p/book/schedules/{clinic.public_id}/", {**form_data(person), "files": [png()] * 3})
     assert "at most 2 can be attached" in text(response)
     assert not Appointment.objects.exists()
 
@@ -175,14 +175,14 @@ def test_too_many_files_are_refused_before_anything_is_booked(patient, person, c
 def test_the_follow_up_confirmation_is_required(patient, person, clinic):
     data = form_data(person)
     del data["follow_up"]
-    response = patient.post(f"/p/book/sessions/{clinic.public_id}/", data)
+    response = patient.post(f"/p/book/schedules/{clinic.public_id}/", data)
     assert 'data-testid="error-follow_up"' in text(response) and "Tick this box" in text(response)
     assert not Appointment.objects.exists()
 
 
 def test_the_services_refusals_appear_on_their_fields(patient, person, clinic):
     response = patient.post(
-        f"/p/book/sessions/{clinic.public_id}/",
+        f"/p/book/schedules/{clinic.public_id}/",
         form_data(person, complaint="痛", prior_visit_date=(date.today() - timedelta(days=365 * 6)).isoformat()),
     )
     body = text(response)
@@ -193,15 +193,15 @@ def test_the_services_refusals_appear_on_their_fields(patient, person, clinic):
 
 
 def test_a_full_session_says_so_before_and_after_submitting(patient, person, dr_bob, mallory):
-    full = session(dr_bob, capacity=1)
+    full = online_schedule(dr_bob, capacity=1)
     appointment_book(account=mallory, data=booking(visit_person(mallory, 2), full), actor=Actor.of(mallory))
 
-    page = patient.get(f"/p/book/sessions/{full.public_id}/")
+    page = patient.get(f"/p/book/schedules/{full.public_id}/")
     body = text(page)
     assert 'data-testid="unavailable"' in body and "This session is fully booked." in body
     assert 'data-testid="booking-form"' not in body
 
-    response = patient.post(f"/p/book/sessions/{full.public_id}/", form_data(person))
+    response = patient.post(f"/p/book/schedules/{full.public_id}/", form_data(person))
     assert response.status_code == 200 and "This session is fully booked." in text(response)
     assert Appointment.objects.count() == 1
 
@@ -210,13 +210,13 @@ def test_a_time_taken_meanwhile_is_refused_with_a_way_back(patient, person, clin
     appointment_book(
         account=mallory, data=booking(visit_person(mallory, 2), clinic, slot_number=1), actor=Actor.of(mallory)
     )
-    page = patient.get(f"/p/book/sessions/{clinic.public_id}/?slot=1")
+    page = patient.get(f"/p/book/schedules/{clinic.public_id}/?slot=1")
     assert 'data-testid="unavailable"' in text(page) and "just been taken" in text(page)
     assert f"/p/book/doctors/{clinic.doctor.public_id}/" in text(page)
 
 
 def test_an_unknown_session_is_404(patient):
-    assert patient.get("/p/book/sessions/00000000-0000-0000-0000-000000000000/").status_code == 404
+    assert patient.get("/p/book/schedules/00000000-0000-0000-0000-000000000000/").status_code == 404
 
 
 # ---------------------------------------------------------------------------------- the patient's view
@@ -236,7 +236,7 @@ def test_another_patients_appointment_is_404_everywhere(en, mallory, requested):
 
 def test_another_patient_cannot_open_an_attachment(en, alice, mallory, person, clinic, dr_erin):
     en.force_login(alice)
-    en.post(f"/p/book/sessions/{clinic.public_id}/", {**form_data(person), "files": [png()]})
+    en.post(f"/p/book/schedules/{clinic.public_id}/", {**form_data(person), "files": [png()]})
     attachment = Attachment.objects.get()
     url = f"/files/attachments/{attachment.public_id}/"
     assert en.get(url).status_code == 200
@@ -260,7 +260,7 @@ def test_the_patient_cancels_a_paid_request_and_is_refunded(patient, requested, 
 
 
 def test_paying_again_after_the_hold_ran_out_is_refused_in_plain_words(patient, person, clinic, alice):
-    patient.post(f"/p/book/sessions/{clinic.public_id}/", form_data(person))
+    patient.post(f"/p/book/schedules/{clinic.public_id}/", form_data(person))
     appointment = Appointment.objects.get(account=alice)
     Appointment.objects.filter(pk=appointment.pk).update(hold_expires_at=appointment.created_at)
     response = patient.get(f"/p/appointments/{appointment.public_id}/pay/", follow=True)

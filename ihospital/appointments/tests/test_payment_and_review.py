@@ -15,7 +15,7 @@ from ihospital.appointments.services import (
     appointment_reject,
     appointments_reject_unreviewed,
 )
-from ihospital.appointments.tests.factories import SYSTEM, booking, session, visit_person
+from ihospital.appointments.tests.factories import SYSTEM, booking, online_schedule, visit_person
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
@@ -29,7 +29,7 @@ from ihospital.scheduling.models import Slot
 def booked(alice, dr_bob, commit):
     with commit():
         appointment = appointment_book(
-            account=alice, data=booking(visit_person(alice), session(dr_bob)), actor=Actor.of(alice)
+            account=alice, data=booking(visit_person(alice), online_schedule(dr_bob)), actor=Actor.of(alice)
         )
     return appointment
 
@@ -105,7 +105,9 @@ def test_an_accepted_booking_cannot_be_cancelled_within_two_hours(alice, dr_bob,
         soon = appointment_book(
             account=alice,
             actor=SYSTEM,
-            data=booking(visit_person(alice), session(dr_bob, starts_in=timedelta(minutes=90), period="evening")),
+            data=booking(
+                visit_person(alice), online_schedule(dr_bob, starts_in=timedelta(minutes=90), period="evening")
+            ),
         )
     pay(soon, commit)
     appointment_accept(doctor=dr_bob, appointment=soon, prior_diagnosis_confirmed=True, actor=SYSTEM)

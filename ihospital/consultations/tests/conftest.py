@@ -8,7 +8,7 @@ from huey.contrib.djhuey import HUEY
 from ihospital.accounts.identity import staff_identity_confirm
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.services import appointment_accept, appointment_book, appointment_checkout
-from ihospital.appointments.tests.factories import SYSTEM, booking, session, visit_person
+from ihospital.appointments.tests.factories import SYSTEM, booking, online_schedule, visit_person
 from ihospital.audit.services import Actor
 from ihospital.core.testing.personas import PASSWORD
 from ihospital.core.time import now
@@ -43,7 +43,7 @@ def starts_in(appointment: Appointment, delta: timedelta) -> Appointment:
 
 
 def accepted_booking(account, doctor, commit, *, schedule=None, person_seq=1, slot_in=timedelta(minutes=10)):
-    schedule = schedule or session(doctor)
+    schedule = schedule or online_schedule(doctor)
     with commit():
         appointment = appointment_book(
             account=account, data=booking(visit_person(account, person_seq), schedule), actor=Actor.of(account)

@@ -13,7 +13,7 @@ from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
 from ihospital.core.time import now
 from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile, Slot
-from ihospital.scheduling.services import SessionInput, schedule_create
+from ihospital.scheduling.services import ScheduleInput, schedule_create
 from ihospital.web import demo_data as demo
 
 LOADER = Actor.system("demo loader")
@@ -74,12 +74,12 @@ class Command(BaseCommand):
             fee = demo.FEES_BY_TITLE[title]
             for category in ("video", "text", "onsite"):
                 DoctorFee.objects.get_or_create(doctor=profile, category=category, defaults={"fee_fen": fee})
-            self._sessions(index, username, profile, departments[codes[0]], fee)
+            self._schedules(index, username, profile, departments[codes[0]], fee)
 
-    def _sessions(self, index, username, profile, department, fee) -> None:
+    def _schedules(self, index, username, profile, department, fee) -> None:
         today = date.today()
-        for offset, period, category, capacity in demo.sessions_for(index, username):
-            data = SessionInput(
+        for offset, period, category, capacity in demo.schedules_for(index, username):
+            data = ScheduleInput(
                 doctor=profile,
                 department=department,
                 date=today + timedelta(days=offset),
