@@ -34,16 +34,23 @@ def transition(
     error: ErrorCode = CoreError.ILLEGAL_TRANSITION,
     **changes: Any,
 ) -> str:
-    """Move row ``pk`` to state ``to``; return the state it left.
+    """Move row ``pk`` to state ``to``; return the state it really left.
+
+    One conditional UPDATE per allowed source state, in a fixed order, until one matches: the source
+    named in the matching statement is the state the row was in at the instant it moved, whatever the
+    caller (or anyone) read before. Decide side effects (a refund, a notice) from this answer, never
+    from an earlier read. No row lock is taken and no extra read is made on success.
 
     Raises ``DomainError(error)`` when the row's current state does not allow the move (or the row
     does not exist). ``changes`` are further columns updated in the same statement.
     """
-    sources = sources_for(transitions, to)
     manager = model._default_manager
-    current = manager.filter(pk=pk).values_list(field, flat=True).first()
-    updated = manager.filter(pk=pk, **{f"{field}__in": sources}).update(**{field: to}, **changes)
-    if updated != 1:
+    sources = sorted(sources_for(transitions, to))
+    for _attempt in range(3):
+        for source in sources:
+            if manager.filter(pk=pk, **{field: source}).update(**{field: to}, **changes) == 1:
+                return str(source)
         latest = manager.filter(pk=pk).values_list(field, flat=True).first()
-        raise DomainError(error, current=latest if latest is not None else "missing")
-    return str(current)
+        if latest not in sources:  # else it moved between two allowed states behind our back: try again
+            break
+    raise DomainError(error, current=latest if latest is not None else "missing")
