@@ -31,13 +31,15 @@ class Appointment(PublicIdModel):
         Status.EXPIRED: {Status.PENDING_PAYMENT},
         Status.ACCEPTED: {Status.REQUESTED},
         Status.REJECTED: {Status.REQUESTED},
-        Status.CANCELLED: {Status.PENDING_PAYMENT, Status.REQUESTED, Status.ACCEPTED},
+        # The patient cancels before check-in; the hospital's 停诊 also cancels those already waiting.
+        Status.CANCELLED: {Status.PENDING_PAYMENT, Status.REQUESTED, Status.ACCEPTED, Status.WAITING},
         Status.WAITING: {Status.ACCEPTED},
         Status.IN_CONSULTATION: {Status.WAITING},
         Status.COMPLETED: {Status.IN_CONSULTATION},
         Status.AUTO_COMPLETED: {Status.IN_CONSULTATION},
         Status.NO_SHOW: {Status.ACCEPTED, Status.WAITING},
     }
+    PATIENT_CANCEL_TRANSITIONS = {Status.CANCELLED: {Status.PENDING_PAYMENT, Status.REQUESTED, Status.ACCEPTED}}
     ACTIVE = ACTIVE_STATES
 
     account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
@@ -51,7 +53,8 @@ class Appointment(PublicIdModel):
     prior_diagnosis = models.CharField(_("diagnosis"), max_length=200)
     fee_fen = models.PositiveIntegerField()
     hold_expires_at = models.DateTimeField()
-    payment_order_id = models.UUIDField(null=True, blank=True)  # payments' public id; payments knows nothing of us
+    # The payment order's public id, not a foreign key: payments knows nothing of what it is paid for.
+    payment_order_public_id = models.UUIDField(null=True, blank=True)
     reject_reason = models.CharField(max_length=300, blank=True)
     prior_diagnosis_confirmed = models.BooleanField(default=False)
     reviewed_by = models.ForeignKey(

@@ -7,10 +7,12 @@ from ihospital.payments.models import PaymentOrder
 from ihospital.scheduling.models import Slot
 
 
-def move(appointment: Appointment, to: str, **changes) -> None:
-    """Compare-and-set the appointment's state; a coded error (nothing changed) if not allowed from here."""
-    transition(Appointment, pk=appointment.pk, to=to, transitions=Appointment.TRANSITIONS, **changes)
+def move(appointment: Appointment, to: str, *, transitions=Appointment.TRANSITIONS, **changes) -> str:
+    """Compare-and-set the appointment's state; return the state it really left (decide side effects from
+    that, not from an earlier read). A coded error, nothing changed, if not allowed from there."""
+    left = transition(Appointment, pk=appointment.pk, to=to, transitions=transitions, **changes)
     appointment.refresh_from_db()
+    return left
 
 
 def release_slot(appointment: Appointment) -> None:
@@ -21,9 +23,9 @@ def release_slot(appointment: Appointment) -> None:
 
 
 def payment_order(appointment: Appointment) -> PaymentOrder | None:
-    if appointment.payment_order_id is None:
+    if appointment.payment_order_public_id is None:
         return None
-    return PaymentOrder.objects.get(public_id=appointment.payment_order_id)
+    return PaymentOrder.objects.get(public_id=appointment.payment_order_public_id)
 
 
 def refund_in_full(appointment: Appointment, *, reason: str, actor) -> None:

@@ -166,7 +166,7 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
                 expires_at=hold_expires_at,
                 actor=actor,
             )
-            appointment.payment_order_id = order.public_id
+            appointment.payment_order_public_id = order.public_id
         try:
             # No savepoint: a refusal rolls the whole booking back (slot and order included).
             with transaction.atomic(savepoint=False):
@@ -182,7 +182,7 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
                 "visit_person": str(data.visit_person.public_id),
                 "slot": slot.number,
                 "fee_fen": appointment.fee_fen,
-                "payment_order": str(appointment.payment_order_id) if appointment.payment_order_id else None,
+                "payment_order": str(appointment.payment_order_public_id) if appointment.payment_order_public_id else None,
             },
         )
         if not free:

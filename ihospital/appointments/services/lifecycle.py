@@ -30,20 +30,22 @@ def appointment_cancel(*, account: User, appointment: Appointment, actor: Actor)
     """The patient cancels. Unpaid: the order is closed. Paid and awaiting review: full refund. Accepted:
     full refund until CANCEL_FREE_UNTIL_HOURS_BEFORE hours before the slot, refused after.
 
+    What is refunded follows the state the compare-and-set really left, not ``appointment.status`` as
+    the caller read it: a payment that lands between the read and the cancel is refunded.
+
     Refuses: core.not_found (not the account's), appointment.cancel_too_late, core.illegal_transition.
     """
     if appointment.account_id != account.pk:
         raise DomainError(AppointmentError.INVALID)
+    left = move(
+        appointment, Appointment.Status.CANCELLED, transitions=Appointment.PATIENT_CANCEL_TRANSITIONS, cancelled_at=now()
+    )
     hours = settings.CANCEL_FREE_UNTIL_HOURS_BEFORE
-    if (
-        appointment.status == Appointment.Status.ACCEPTED
-        and appointment.slot.starts_at - timedelta(hours=hours) < now()
-    ):
-        raise DomainError(AppointmentError.CANCEL_TOO_LATE, hours=hours)
-    was_paid = appointment.status in (Appointment.Status.REQUESTED, Appointment.Status.ACCEPTED)
-    move(appointment, Appointment.Status.CANCELLED, cancelled_at=now())
+    if left == Appointment.Status.ACCEPTED and appointment.slot.starts_at - timedelta(hours=hours) < now():
+        raise DomainError(AppointmentError.CANCEL_TOO_LATE, hours=hours)  # rolls the move back
     release_slot(appointment)
-    if was_paid:
+    paid = left in (Appointment.Status.REQUESTED, Appointment.Status.ACCEPTED)
+    if paid:
         refund_in_full(appointment, reason="cancelled by patient", actor=actor)
     else:
         close_unpaid_order(appointment, actor=actor)
@@ -52,7 +54,7 @@ def appointment_cancel(*, account: User, appointment: Appointment, actor: Actor)
         action="appointment.cancel",
         target_type="appointment",
         target_id=str(appointment.public_id),
-        details={"refund": was_paid},
+        details={"refund": paid, "from": left},
     )
     return appointment
 

@@ -70,7 +70,7 @@ def test_a_booking_is_one_transaction_with_one_entry_per_act(alice, clinic, djan
     entries = {e.action: e for e in AuditEvent.objects.filter(pk__gt=last.pk if last else 0)}
     assert set(entries) == {"appointment.book", "payment.order_create"}
     assert entries["appointment.book"].details["visit_person"] == str(person.public_id)
-    assert entries["appointment.book"].details["payment_order"] == str(appointment.payment_order_id)
+    assert entries["appointment.book"].details["payment_order"] == str(appointment.payment_order_public_id)
 
 
 def test_on_site_sessions_are_not_listed(alice, dr_bob):

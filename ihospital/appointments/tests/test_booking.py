@@ -41,7 +41,7 @@ def test_booking_holds_a_slot_and_creates_a_payment_order(alice, clinic):
     appointment = book(alice, booking(visit_person(alice), clinic))
     assert appointment.status == "pending_payment"
     assert appointment.slot.status == "held" and appointment.slot.number == 1
-    order = PaymentOrder.objects.get(public_id=appointment.payment_order_id)
+    order = PaymentOrder.objects.get(public_id=appointment.payment_order_public_id)
     assert (order.amount_fen, order.status, order.payable_kind) == (3000, "created", "registration")
     assert appointment.hold_expires_at - now() == pytest.approx(timedelta(minutes=15), abs=timedelta(seconds=5))
     assert AuditEvent.objects.filter(action="appointment.book", target_id=str(appointment.public_id)).exists()
@@ -111,7 +111,7 @@ def test_an_unpaid_hold_expires_and_the_place_returns(alice, clinic):
     appointment.refresh_from_db()
     assert appointment.status == "expired"
     assert Slot.objects.get(pk=appointment.slot_id).status == "free"
-    assert PaymentOrder.objects.get(public_id=appointment.payment_order_id).status == "closed"
+    assert PaymentOrder.objects.get(public_id=appointment.payment_order_public_id).status == "closed"
     assert appointments_expire_due_holds() == 0  # once
 
 
@@ -139,7 +139,7 @@ def test_stopping_a_session_cancels_its_bookings_and_refuses_new_ones(alice, cli
 
 def test_free_clinics_skip_payment(alice, dr_bob):
     appointment = book(alice, booking(visit_person(alice), online_schedule(dr_bob, fee_fen=0)))
-    assert appointment.status == "requested" and appointment.payment_order_id is None
+    assert appointment.status == "requested" and appointment.payment_order_public_id is None
 
 
 def test_a_sold_out_session_is_answered_from_the_cache_briefly(alice, dr_bob, django_assert_max_num_queries):

@@ -70,7 +70,7 @@ def requested(alice, person, clinic, commit):
         appointment = appointment_book(account=alice, data=booking(person, clinic), actor=Actor.of(alice))
     appointment_checkout(appointment=appointment, actor=Actor.of(alice))
     with commit():
-        trades.pay(PaymentOrder.objects.get(public_id=appointment.payment_order_id).out_trade_no)
+        trades.pay(PaymentOrder.objects.get(public_id=appointment.payment_order_public_id).out_trade_no)
     appointment.refresh_from_db()
     assert appointment.status == "requested"
     return appointment
@@ -129,7 +129,7 @@ def test_booking_with_a_report_photo_holds_the_slot_and_goes_to_the_cashier(pati
     assert [a.content_type for a in appointment.attachments.all()] == ["image/png", "image/png"]
 
     cashier = patient.get(response["Location"])
-    order = PaymentOrder.objects.get(public_id=appointment.payment_order_id)
+    order = PaymentOrder.objects.get(public_id=appointment.payment_order_public_id)
     assert cashier.status_code == 302 and cashier["Location"].endswith(f"/sandbox/pay/{order.out_trade_no}/")
 
     detail = patient.get(f"/p/appointments/{appointment.public_id}/")

@@ -37,7 +37,7 @@ def booked(alice, dr_bob, commit):
 def pay(appointment, commit):
     """What the patient does on the cashier page; the sandbox then notifies asynchronously."""
     pay_url = appointment_checkout(appointment=appointment, actor=SYSTEM)
-    order = PaymentOrder.objects.get(public_id=appointment.payment_order_id)
+    order = PaymentOrder.objects.get(public_id=appointment.payment_order_public_id)
     assert order.out_trade_no in pay_url
     with commit():
         trades.pay(order.out_trade_no)
@@ -79,7 +79,7 @@ def test_doctor_declines_and_the_fee_is_refunded_in_full(booked, dr_bob, commit)
 
 
 def test_a_payment_arriving_after_the_hold_expired_is_refunded_automatically(booked, commit):
-    order = PaymentOrder.objects.get(public_id=booked.payment_order_id)
+    order = PaymentOrder.objects.get(public_id=booked.payment_order_public_id)
     pay_url = appointment_checkout(appointment=booked, actor=SYSTEM)
     assert pay_url
     Appointment.objects.filter(pk=booked.pk).update(hold_expires_at=now() - timedelta(seconds=1))

@@ -49,7 +49,7 @@ def accepted_booking(account, doctor, commit, *, schedule=None, person_seq=1, sl
             account=account, data=booking(visit_person(account, person_seq), schedule), actor=Actor.of(account)
         )
     appointment_checkout(appointment=appointment, actor=SYSTEM)
-    order = PaymentOrder.objects.get(public_id=appointment.payment_order_id)
+    order = PaymentOrder.objects.get(public_id=appointment.payment_order_public_id)
     with commit():
         trades.pay(order.out_trade_no)
     appointment.refresh_from_db()
