@@ -182,7 +182,7 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
                 "visit_person": str(data.visit_person.public_id),
                 "slot": slot.number,
                 "fee_fen": appointment.fee_fen,
-                "payment_order": str(appointment.payment_order_public_id) if appointment.payment_order_public_id else None,
+                "payment_order": None if free else str(appointment.payment_order_public_id),
             },
         )
         if not free:

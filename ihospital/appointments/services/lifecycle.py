@@ -37,9 +37,8 @@ def appointment_cancel(*, account: User, appointment: Appointment, actor: Actor)
     """
     if appointment.account_id != account.pk:
         raise DomainError(AppointmentError.INVALID)
-    left = move(
-        appointment, Appointment.Status.CANCELLED, transitions=Appointment.PATIENT_CANCEL_TRANSITIONS, cancelled_at=now()
-    )
+    by_patient = Appointment.PATIENT_CANCEL_TRANSITIONS
+    left = move(appointment, Appointment.Status.CANCELLED, transitions=by_patient, cancelled_at=now())
     hours = settings.CANCEL_FREE_UNTIL_HOURS_BEFORE
     if left == Appointment.Status.ACCEPTED and appointment.slot.starts_at - timedelta(hours=hours) < now():
         raise DomainError(AppointmentError.CANCEL_TOO_LATE, hours=hours)  # rolls the move back
