@@ -72,6 +72,25 @@ class AccountError:
         status=422,
     )
 
+    # Back office (security administrators managing accounts)
+    CHANGE_INVALID = ErrorCode("account.change_invalid", _("Please correct the highlighted fields."), status=422)
+    ROLE_INVALID = ErrorCode(
+        "account.role_invalid",
+        _("Patient accounts and staff accounts cannot be turned into one another."),
+        status=422,
+    )
+    OWN_ACCOUNT = ErrorCode(
+        "account.own_account",
+        _("You cannot change your own role or deactivate your own account; ask another security administrator."),
+        status=403,
+    )
+    PASSWORD_INVALID = ErrorCode("account.password_invalid", _("This password is not allowed: %(reasons)s"), status=422)
+    PASSWORD_NOT_USED = ErrorCode(
+        "account.password_not_used", _("Patients sign in with an SMS code; they have no password."), status=409
+    )
+    ALREADY_ACTIVE = ErrorCode("account.already_active", _("This account is already active."), status=409)
+    ALREADY_INACTIVE = ErrorCode("account.already_inactive", _("This account is already deactivated."), status=409)
+
 
 class VisitPersonError:
     INVALID = ErrorCode("visit_person.invalid", _("Please correct the highlighted fields."), status=422)
