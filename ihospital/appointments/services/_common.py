@@ -28,6 +28,14 @@ def payment_order(appointment: Appointment) -> PaymentOrder | None:
     return PaymentOrder.objects.get(public_id=appointment.payment_order_public_id)
 
 
+def lock_payment_order(appointment: Appointment) -> None:
+    """Take the booking's payment order row lock before touching the booking. A payment notification
+    locks the order and then the booking (``on_paid``); a cancel that locked the booking first and then
+    the order would deadlock against it. Same order everywhere: order, booking, slot."""
+    if appointment.payment_order_public_id is not None:
+        PaymentOrder.objects.select_for_update().filter(public_id=appointment.payment_order_public_id).first()
+
+
 def refund_in_full(appointment: Appointment, *, reason: str, actor) -> None:
     """Refund what was paid (nothing to do for a free clinic), once per appointment."""
     order = payment_order(appointment)

@@ -14,7 +14,13 @@ from ihospital.accounts.models import User
 from ihospital.appointments.errors import AppointmentError
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.notify import notify_patient
-from ihospital.appointments.services._common import close_unpaid_order, move, refund_in_full, release_slot
+from ihospital.appointments.services._common import (
+    close_unpaid_order,
+    lock_payment_order,
+    move,
+    refund_in_full,
+    release_slot,
+)
 from ihospital.appointments.services.review import appointment_reject
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import DomainError
@@ -37,6 +43,7 @@ def appointment_cancel(*, account: User, appointment: Appointment, actor: Actor)
     """
     if appointment.account_id != account.pk:
         raise DomainError(AppointmentError.INVALID)
+    lock_payment_order(appointment)
     by_patient = Appointment.PATIENT_CANCEL_TRANSITIONS
     left = move(appointment, Appointment.Status.CANCELLED, transitions=by_patient, cancelled_at=now())
     hours = settings.CANCEL_FREE_UNTIL_HOURS_BEFORE
