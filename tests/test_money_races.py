@@ -4,8 +4,6 @@ cancelled never keeps the patient's money, and nothing deadlocks or fails."""
 
 from __future__ import annotations
 
-import pytest
-
 from ihospital.audit.services import Actor
 from ihospital.core.testing.concurrency import needs_row_locks, race
 
@@ -84,7 +82,8 @@ def test_a_payment_racing_the_patients_cancel_is_never_kept_for_a_cancelled_book
                 _pay(a) if i == 0 else appointment_cancel(account=p, appointment=a, actor=Actor.of(p))
             ),
         )
-        errors = [r for r in results if isinstance(r, Exception) and getattr(r, "code", "") != "core.illegal_transition"]
+        refused = "core.illegal_transition"
+        errors = [r for r in results if isinstance(r, Exception) and getattr(r, "code", "") != refused]
         assert not errors, errors  # no deadlock, no server error: only a coded refusal of a late cancel
         outcomes.append(_assert_money_follows_the_booking(appointment))
     assert "cancelled" in outcomes  # the race was run, not skipped by ordering
@@ -96,9 +95,11 @@ def test_a_schedule_stopped_while_its_patients_pay_refunds_every_payment(dr_bob)
     clinic, made = _unpaid_bookings(dr_bob, ROUNDS)
     results = race(
         ROUNDS + 1,
-        lambda i: schedule_stop(schedule=clinic, reason="专家临时停诊", actor=Actor.system())
-        if i == ROUNDS
-        else _pay(made[i][1]),
+        lambda i: (
+            schedule_stop(schedule=clinic, reason="专家临时停诊", actor=Actor.system())
+            if i == ROUNDS
+            else _pay(made[i][1])
+        ),
     )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert {_assert_money_follows_the_booking(a) for _p, a in made} == {"cancelled"}
