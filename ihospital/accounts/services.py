@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NoReturn
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
@@ -49,10 +50,10 @@ def _phone_or_refuse(raw: str, actor: Actor, action: str) -> str:
     phone = normalize_phone(raw)
     if phone is None:
         _refuse(actor, action, AccountError.PHONE_INVALID, fields={"phone": AccountError.PHONE_INVALID.message})
-    return phone  # type: ignore[return-value]
+    return phone
 
 
-def _refuse(actor: Actor, action: str, error, *, target_id: str = "", fields=None, **params) -> None:
+def _refuse(actor: Actor, action: str, error, *, target_id: str = "", fields=None, **params) -> NoReturn:
     """Audit a refusal in its own committed transaction, then raise it."""
     with transaction.atomic():
         record(

@@ -28,7 +28,8 @@ def appointments_of(account: User) -> QuerySet[Appointment]:
 
 
 def split_upcoming_past(account: User) -> tuple[list[Appointment], list[Appointment]]:
-    upcoming, past = [], []
+    upcoming: list[Appointment] = []
+    past: list[Appointment] = []
     for appointment in appointments_of(account).order_by("slot__starts_at"):
         is_upcoming = appointment.status in UPCOMING and appointment.slot.ends_at >= now()
         (upcoming if is_upcoming else past).append(appointment)

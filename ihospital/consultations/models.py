@@ -53,6 +53,8 @@ class Consultation(PublicIdModel):
     meeting_id = models.CharField(max_length=100, blank=True)
     meeting_join_url = models.URLField(blank=True)
     referral_reason = models.CharField(_("reason for the in-person referral"), max_length=300, blank=True)
+    # Not a column: set on the rows of a whole queue read at once (selectors.doctor_queue_positioned).
+    known_queue_position: int | None = None
 
     class Meta:
         ordering = ["checked_in_at"]

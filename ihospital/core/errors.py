@@ -11,6 +11,7 @@ and raises ``DomainError(AccountError.PHONE_INVALID, fields={"phone": ...})``. O
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,7 @@ class DomainError(Exception):
         self,
         error: ErrorCode,
         *,
-        fields: dict[str, str] | None = None,
+        fields: Mapping[str, str | Promise] | None = None,
         **params: Any,
     ) -> None:
         self.error = error

@@ -14,7 +14,8 @@ from django.db import models
 
 from ihospital.core.errors import CoreError, DomainError, ErrorCode
 
-Transitions = Mapping[str, Iterable[str]]
+# Keys are a model's Status members (str subclasses); Mapping is invariant in its key type, hence Any.
+Transitions = Mapping[Any, Iterable[str]]
 
 
 def sources_for(transitions: Transitions, target: str) -> list[str]:

@@ -56,7 +56,7 @@ def schedule_create(*, data: ScheduleInput, actor: Actor) -> Schedule:
         problems["fee_fen"] = "≥ 0"
     if problems:
         raise DomainError(ScheduleError.INVALID, fields=problems)
-    starts_at = _local_start(data.date, data.starts_at_time or PERIOD_STARTS[data.period])
+    starts_at = _local_start(data.date, data.starts_at_time or PERIOD_STARTS[Period(data.period)])
     try:
         with transaction.atomic():
             schedule = Schedule.objects.create(

@@ -133,6 +133,7 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
     if data.visit_person.account_id != account.pk:
         raise DomainError(AppointmentError.INVALID, fields={"visit_person": _("Choose one of your visit persons.")})
     _check_input(data)
+    assert data.prior_visit_date is not None  # _check_input refused a missing one
     _check_schedule(data.schedule)
     with transaction.atomic():
         slot = _take_slot(data.schedule, data.slot_number)
@@ -202,5 +203,7 @@ def appointment_checkout(*, appointment: Appointment, actor: Actor) -> str:
     if appointment.status != Appointment.Status.PENDING_PAYMENT or appointment.hold_expires_at <= now():
         raise DomainError(AppointmentError.NOT_PAYABLE)
     order = payment_order(appointment)
+    if order is None:  # a free clinic's booking is never awaiting payment
+        raise DomainError(AppointmentError.NOT_PAYABLE)
     back = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("appointments:detail", args=[appointment.public_id])
     return payments.payment_checkout(order=order, actor=actor, return_url=back)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from ihospital.appointments.models import Appointment
 from ihospital.consultations.models import Consultation
 from ihospital.core.state import transition
@@ -16,5 +18,10 @@ def move_appointment(appointment: Appointment, to: str, **changes) -> None:
     appointment.refresh_from_db()
 
 
-def target(consultation: Consultation) -> dict[str, str]:
+class Target(TypedDict):
+    target_type: str
+    target_id: str
+
+
+def target(consultation: Consultation) -> Target:
     return {"target_type": "consultation", "target_id": str(consultation.public_id)}

@@ -128,6 +128,7 @@ def _ring(consultation: Consultation) -> None:
 
     events.to_room_on_commit(consultation, "ringing", attempt=consultation.call_attempts)
     events.announce_queue_on_commit(consultation)
+    assert consultation.called_at is not None  # the call that rings sets it
     timer = {"consultation_pk": consultation.pk, "called_at": consultation.called_at.isoformat()}
     transaction.on_commit(
         partial(consultation_call_expire_task.schedule, kwargs=timer, delay=settings.CALL_ANSWER_SECONDS)
@@ -141,6 +142,7 @@ def consultation_call_expire(*, consultation_pk: int, called_at=None) -> str:
     consultation = Consultation.objects.select_related("doctor").filter(pk=consultation_pk).first()
     if consultation is None or consultation.status != Status.CALLING:
         return "answered_or_ended"
+    assert consultation.called_at is not None  # set together with the calling status
     if called_at is not None and consultation.called_at.isoformat() != str(called_at):
         return "superseded"
     if consultation.called_at > now() - timedelta(seconds=settings.CALL_ANSWER_SECONDS):

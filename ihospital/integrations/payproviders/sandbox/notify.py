@@ -49,6 +49,7 @@ def _wechat_time(moment: datetime) -> str:
 
 
 def payment_resource(payment: SandboxPayment) -> dict[str, Any]:
+    assert payment.paid_at is not None  # only a paid payment is announced
     return {
         "original_type": "transaction",
         "mchid": payment.merchant_id,
@@ -86,7 +87,7 @@ def owe(*, event_type: str, summary: str, resource: dict[str, Any], notify_url: 
     """Record a notification in the caller's transaction; its first attempt starts after commit."""
     from ihospital.integrations.payproviders.sandbox import tasks  # the task module imports this one
 
-    event = {
+    event: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "create_time": _wechat_time(now()),
         "event_type": event_type,

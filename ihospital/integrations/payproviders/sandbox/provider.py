@@ -106,7 +106,7 @@ class SandboxPayProvider:
 
 
 def _notification_of(event_type: str, resource: dict[str, Any]) -> Notification:
-    common = {
+    common: dict[str, Any] = {
         "out_trade_no": str(resource["out_trade_no"]),
         "merchant_id": str(resource["mchid"]),
         "transaction_id": str(resource["transaction_id"]),
