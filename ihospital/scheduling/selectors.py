@@ -99,3 +99,22 @@ def access_online_schedule(public_id: UUID | str) -> Schedule:
         return Schedule.objects.get(public_id=public_id, category__in=ONLINE_CATEGORIES)
     except (Schedule.DoesNotExist, ValueError):
         raise DomainError(CoreError.NOT_FOUND) from None
+
+
+# --- The hospital administrator's roster page ------------------------------------------------------
+
+
+def rostered_doctors() -> QuerySet[DoctorProfile]:
+    """Doctors who can be given sessions: active accounts with a profile, by name, with their departments
+    and fees."""
+    return (
+        DoctorProfile.objects.filter(user__is_active=True)
+        .select_related("user")
+        .prefetch_related("departments", "fees")
+        .order_by("user__full_name", "user__username")
+    )
+
+
+def doctor_fees(doctor: DoctorProfile) -> dict[str, int]:
+    """The doctor's fee (fen) per slot category, for the categories that have one."""
+    return {fee.category: fee.fee_fen for fee in doctor.fees.all()}
