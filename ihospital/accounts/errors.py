@@ -4,6 +4,7 @@ from ihospital.core.errors import ErrorCode
 
 
 class AccountError:
+    INVALID_LANGUAGE = ErrorCode("account.invalid_language", _("This language is not offered."))
     PHONE_INVALID = ErrorCode("account.phone_invalid", _("Enter a valid mainland China mobile number (11 digits)."))
     CODE_FORMAT = ErrorCode("account.sms_code_format", _("The code is 6 digits."))
     CODE_WRONG = ErrorCode(

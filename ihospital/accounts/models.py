@@ -41,6 +41,9 @@ class User(PublicIdModel, AbstractUser):
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
     title = models.CharField(_("professional title"), max_length=50, blank=True)
     practice_certificate_no = models.CharField(_("practice certificate number"), max_length=30, blank=True)
+    # The language this person chose for the interface; messages sent to them later (an SMS caused by a
+    # doctor working in English, a reminder from a task) are rendered in it. Blank: the hospital's default.
+    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
 
     objects = HospitalUserManager()
 
@@ -57,6 +60,11 @@ class User(PublicIdModel, AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+    @property
+    def reading_language(self) -> str:
+        """The language to write to this person in."""
+        return self.language or settings.LANGUAGE_CODE
 
 
 class VisitPerson(PublicIdModel):

@@ -483,3 +483,21 @@ def staff_account_create(*, data: StaffAccountInput, actor: Actor) -> User:
             details={"role": data.role},
         )
     return user
+
+
+@transaction.atomic
+def account_language_set(*, user: User, language: str, actor: Actor) -> None:
+    """Remember the interface language ``user`` chose, so that messages sent to them later (by another
+    person or a task) are written in it. Refuses account.invalid_language for a language not offered.
+    Audited when it changes; choosing the same language again writes nothing."""
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(AccountError.INVALID_LANGUAGE)
+    if User.objects.filter(pk=user.pk).exclude(language=language).update(language=language):
+        record(
+            actor=actor,
+            action="account.language",
+            target_type="user",
+            target_id=str(user.public_id),
+            details={"from": user.language, "to": language},
+        )
+    user.language = language

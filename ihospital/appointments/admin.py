@@ -1,68 +1,10 @@
-"""Back office of bookings: the roster (copy a week forward, stop a session) and read-only appointments.
-The roster's admin lives here, above both apps, because stopping a session refunds its bookings."""
+"""Back office of bookings: read-only appointments. The roster's admin (copy a week forward, 停诊) lives in
+consultations/admin.py, the app above every state a booking can be in when its schedule stops."""
 
-from datetime import timedelta
-
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.contrib import admin
 
 from ihospital.appointments.models import Appointment
-from ihospital.appointments.services import schedule_stop
-from ihospital.audit.services import Actor
 from ihospital.core.admin_roles import RoleAdmin
-from ihospital.core.errors import DomainError
-from ihospital.scheduling.models import Schedule
-from ihospital.scheduling.services import schedule_copy_week
-
-
-class ScheduleActionForm(ActionForm):
-    reason = forms.CharField(label=_("Reason (for stopping)"), required=False, max_length=200)
-
-
-@admin.register(Schedule)
-class ScheduleAdmin(RoleAdmin):
-    """The roster. Sessions are created with their slots by the service; here they are copied and stopped."""
-
-    list_display = ("date", "period", "doctor", "department", "category", "capacity", "fee_fen", "status")
-    list_filter = ("status", "category", "period", "department", "date")
-    date_hierarchy = "date"
-    search_fields = ("doctor__user__full_name",)
-    readonly_fields = [f.name for f in Schedule._meta.fields if f.name != "id"]
-    can_add = False
-    action_form = ScheduleActionForm
-    actions = ["copy_week_forward", "stop_schedules"]
-
-    @admin.action(description=_("Copy the week of the selected sessions to the next week"))
-    def copy_week_forward(self, request, queryset):
-        actor = Actor.of(request.user, request)
-        weeks = {s.date - timedelta(days=s.date.weekday()) for s in queryset}
-        created = sum(schedule_copy_week(week_start=week, actor=actor) for week in sorted(weeks))
-        self.message_user(request, ngettext("%d session created.", "%d sessions created.", created) % created)
-
-    @admin.action(description=_("Stop the selected sessions (停诊): refund and notify their patients"))
-    def stop_schedules(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(request, _("Give a reason for stopping."), messages.ERROR)
-            return
-        actor = Actor.of(request.user, request)
-        for schedule in queryset:
-            try:
-                cancelled = schedule_stop(schedule=schedule, reason=reason, actor=actor)
-                self.message_user(
-                    request,
-                    ngettext(
-                        "%(date)s %(period)s stopped; %(n)d booking cancelled, paid fees refunded in full.",
-                        "%(date)s %(period)s stopped; %(n)d bookings cancelled, paid fees refunded in full.",
-                        cancelled,
-                    )
-                    % {"date": schedule.date, "period": schedule.get_period_display(), "n": cancelled},
-                )
-            except DomainError as error:
-                self.message_user(request, f"{schedule}: {error.message}", messages.WARNING)
 
 
 @admin.register(Appointment)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -37,7 +36,7 @@ def notify_patient(
     often called. ``text`` is the SMS as a lazy translation (``gettext_lazy``) with ``%(name)s``
     ``params``: it is rendered here in the patient's language, not in the language of whoever caused
     it (a doctor's English interface must not reach a patient). The in-app copy drops the signature."""
-    with override(settings.LANGUAGE_CODE):
+    with override(appointment.account.reading_language):
         sms = str(text) % params if params else str(text)
         title = _default_title(event)
     notification_send(

@@ -23,6 +23,7 @@ class Consultation(PublicIdModel):
         REFERRED = "referred", _("Referred to an in-person clinic")
         AUTO_COMPLETED = "auto_completed", _("Completed automatically")
         NO_SHOW = "no_show", _("Did not attend")
+        CANCELLED = "cancelled", _("Cancelled: the hospital stopped the clinic")
 
     TRANSITIONS = {
         Status.CALLING: {Status.WAITING, Status.MISSED, Status.CALLING},
@@ -32,8 +33,9 @@ class Consultation(PublicIdModel):
         Status.REFERRED: {Status.IN_PROGRESS},
         Status.AUTO_COMPLETED: {Status.IN_PROGRESS},
         Status.NO_SHOW: {Status.WAITING, Status.MISSED, Status.CALLING},
+        Status.CANCELLED: {Status.WAITING, Status.MISSED, Status.CALLING},
     }
-    ENDED = [Status.COMPLETED, Status.REFERRED, Status.AUTO_COMPLETED, Status.NO_SHOW]
+    ENDED = [Status.COMPLETED, Status.REFERRED, Status.AUTO_COMPLETED, Status.NO_SHOW, Status.CANCELLED]
 
     appointment = models.OneToOneField(
         "appointments.Appointment", on_delete=models.PROTECT, related_name="consultation"
@@ -116,6 +118,9 @@ class Recording(PublicIdModel):
     duration_ms = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
     missing_chunks = models.CharField(max_length=200, blank=True)  # gaps found at assembly, e.g. "4,7"
+    # Set by compare-and-set when an assembler claims the take: from then on it accepts no chunk. A
+    # claim older than the assembly lease (a worker that died) may be taken over.
+    assembling_since = models.DateTimeField(null=True, blank=True)
     assembled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -11,10 +11,10 @@ from ihospital.appointments.services.booking import (
 from ihospital.appointments.services.files import appointment_attach
 from ihospital.appointments.services.lifecycle import (
     appointment_cancel,
+    appointment_cancel_by_hospital,
     appointment_expire_hold,
     appointments_expire_due_holds,
     appointments_reject_unreviewed,
-    schedule_stop,
 )
 from ihospital.appointments.services.review import appointment_accept, appointment_reject
 
@@ -24,6 +24,7 @@ __all__ = [
     "appointment_attach",
     "appointment_book",
     "appointment_cancel",
+    "appointment_cancel_by_hospital",
     "appointment_checkout",
     "appointment_expire_hold",
     "appointment_reject",
@@ -31,5 +32,4 @@ __all__ = [
     "appointments_reject_unreviewed",
     "check_bookable",
     "check_not_known_sold_out",
-    "schedule_stop",
 ]

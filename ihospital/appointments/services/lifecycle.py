@@ -1,5 +1,5 @@
-"""Cancellation by the patient, expiry of unpaid holds, rejection of requests nobody reviewed in time,
-and stopping a whole session (停诊)."""
+"""Cancellation by the patient or by the hospital (one booking of a stopped schedule, 停诊), expiry of
+unpaid holds, rejection of requests nobody reviewed in time."""
 
 from __future__ import annotations
 
@@ -25,8 +25,6 @@ from ihospital.appointments.services.review import appointment_reject
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import DomainError
 from ihospital.core.time import now
-from ihospital.scheduling.models import Schedule
-from ihospital.scheduling.services import schedule_mark_stopped
 
 SYSTEM = Actor.system("appointments")
 
@@ -107,32 +105,40 @@ def appointments_reject_unreviewed() -> int:
 
 
 @transaction.atomic
-def schedule_stop(*, schedule: Schedule, reason: str, actor: Actor) -> int:
-    """停诊: stop a session; every booking on it is cancelled and refunded and its patient notified.
-    Returns how many bookings were cancelled. Refuses: schedule.already_stopped."""
-    schedule_mark_stopped(schedule=schedule, reason=reason, actor=actor)
-    cancelled = 0
-    active = Appointment.objects.filter(schedule=schedule, status__in=Appointment.ACTIVE).select_related(
-        "account", "visit_person"
+def appointment_cancel_by_hospital(*, appointment: Appointment, reason: str, actor: Actor) -> str:
+    """The hospital cancels one booking of a stopped schedule (停诊); return the state it really left.
+
+    Allowed from pending_payment, requested, accepted and waiting (the caller ends a waiting patient's
+    consultation in the same transaction). Side effects follow the state left, not an earlier read: paid
+    states are refunded in full, an unpaid order is closed (a payment landing later is refunded as late),
+    the slot is freed, the patient is told, an ``appointment.cancel_by_hospital`` audit entry is written.
+    Takes the payment order's lock first (the lock order of payment notifications).
+
+    Refuses: core.illegal_transition (in consultation, ended, or already cancelled).
+    """
+    lock_payment_order(appointment)
+    left = move(appointment, Appointment.Status.CANCELLED, cancelled_at=now(), reject_reason=reason[:300])
+    release_slot(appointment)
+    paid = left != Appointment.Status.PENDING_PAYMENT
+    if paid:
+        refund_in_full(appointment, reason=f"schedule stopped: {reason}", actor=actor)
+    else:
+        close_unpaid_order(appointment, actor=actor)
+    schedule = appointment.schedule
+    notify_patient(
+        appointment=appointment,
+        event="schedule_stopped",
+        text=gettext_lazy(
+            "[ihospital] The online clinic on %(date)s was cancelled by the hospital (%(reason)s). "
+            "Any fee paid will be refunded in full."
+        ),
+        params={"date": schedule.date.isoformat(), "reason": reason},
     )
-    for appointment in active:
-        was_paid = appointment.status != Appointment.Status.PENDING_PAYMENT
-        Appointment.objects.filter(pk=appointment.pk).update(
-            status=Appointment.Status.CANCELLED, cancelled_at=now(), reject_reason=reason[:300]
-        )
-        release_slot(appointment)
-        if was_paid:
-            refund_in_full(appointment, reason=f"session stopped: {reason}", actor=actor)
-        else:
-            close_unpaid_order(appointment, actor=actor)
-        notify_patient(
-            appointment=appointment,
-            event="schedule_stopped",
-            text=gettext_lazy(
-                "[ihospital] The online clinic on %(date)s was cancelled by the hospital (%(reason)s). "
-                "Any fee paid will be refunded in full."
-            ),
-            params={"date": schedule.date.isoformat(), "reason": reason},
-        )
-        cancelled += 1
-    return cancelled
+    record(
+        actor=actor,
+        action="appointment.cancel_by_hospital",
+        target_type="appointment",
+        target_id=str(appointment.public_id),
+        details={"from": left, "refund": paid, "reason": reason},
+    )
+    return left

@@ -10,7 +10,6 @@ from ihospital.appointments.services import (
     appointment_cancel,
     appointment_expire_hold,
     appointments_expire_due_holds,
-    schedule_stop,
 )
 from ihospital.appointments.tests.factories import SYSTEM, booking, online_schedule, visit_person
 from ihospital.audit.models import AuditEvent
@@ -124,17 +123,6 @@ def test_patient_cancels_an_unpaid_booking(alice, clinic):
     with pytest.raises(DomainError) as again:
         appointment_cancel(account=alice, appointment=appointment, actor=SYSTEM)
     assert again.value.code == "core.illegal_transition"
-
-
-def test_stopping_a_session_cancels_its_bookings_and_refuses_new_ones(alice, clinic):
-    appointment = book(alice, booking(visit_person(alice), clinic))
-    assert schedule_stop(schedule=clinic, reason="医生临时外出会诊", actor=SYSTEM) == 1
-    appointment.refresh_from_db()
-    assert appointment.status == "cancelled"
-    refused("appointment.schedule_stopped", alice, booking(visit_person(alice, 2), clinic))
-    with pytest.raises(DomainError) as again:
-        schedule_stop(schedule=clinic, reason="x", actor=SYSTEM)
-    assert again.value.code == "schedule.already_stopped"
 
 
 def test_free_clinics_skip_payment(alice, dr_bob):

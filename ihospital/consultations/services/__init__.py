@@ -27,9 +27,11 @@ from ihospital.consultations.services.room import (
     message_payload,
     message_post,
 )
+from ihospital.consultations.services.stop import ScheduleStopped, schedule_stop
 from ihospital.consultations.services.video import consultation_meeting_close, consultation_meeting_open
 
 __all__ = [
+    "ScheduleStopped",
     "appointments_no_show_sweep",
     "check_in_window",
     "consultation_answer",
@@ -54,4 +56,5 @@ __all__ = [
     "recordings_assemble_idle",
     "reminder_send",
     "reminders_send_due",
+    "schedule_stop",
 ]

@@ -60,7 +60,7 @@ def reminder_send(*, appointment: Appointment, minutes_before: int) -> bool:
         "doctor": appointment.schedule.doctor.user.display_name,
         "time": starts,
     }
-    with override(settings.LANGUAGE_CODE):  # patients read zh-Hans unless the app says otherwise
+    with override(appointment.account.reading_language):
         title = _("Your online consultation starts at %(time)s") % values
         body = (
             _("%(name)s's video consultation with Dr %(doctor)s starts at %(time)s. Enter the waiting room now.")
