@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.utils.translation import gettext_lazy
 
 from ihospital.appointments.models import Appointment
@@ -31,6 +33,12 @@ class RegistrationPayable:
             text=gettext_lazy("[ihospital] Payment received. The doctor will review your request before the session."),
         )
         return True
+
+    def unsold(self, *, payable_ids: Collection[str]) -> set[str]:
+        """Bookings that ended without a visit the hospital owes: cancelled, declined or expired."""
+        ended = (Appointment.Status.CANCELLED, Appointment.Status.REJECTED, Appointment.Status.EXPIRED)
+        found = Appointment.objects.filter(public_id__in=list(payable_ids), status__in=ended)
+        return {str(public_id) for public_id in found.values_list("public_id", flat=True)}
 
     def on_refunded(self, *, payable_id: str, order_public_id: str, amount_fen: int, fully: bool) -> None:
         if fully:

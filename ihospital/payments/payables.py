@@ -10,6 +10,7 @@ database (anything external goes through the outbox), and an exception rolls the
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cache
 from typing import Protocol
 
@@ -26,6 +27,10 @@ class Payable(Protocol):
 
     def on_refunded(self, *, payable_id: str, order_public_id: str, amount_fen: int, fully: bool) -> None:
         """A refund was confirmed by the provider. Runs inside payments' transaction."""
+
+    def unsold(self, *, payable_ids: Collection[str]) -> set[str]:
+        """Of ``payable_ids``, those that will never be delivered (cancelled, declined, expired): money
+        paid for them must go back. Reconciliation asks, as a last line of defence for money. Read-only."""
 
 
 @cache

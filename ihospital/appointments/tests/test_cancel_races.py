@@ -37,3 +37,15 @@ def test_a_cancel_holding_a_stale_unpaid_read_refunds_the_payment_that_landed(al
     assert Refund.objects.filter(order=order, amount_fen=order.amount_fen).count() == 1
     entry = AuditEvent.objects.get(action="appointment.cancel")
     assert entry.details["refund"] is True and entry.details["from"] == "requested"
+
+
+def test_reconciliation_refunds_a_cancelled_booking_left_with_a_paid_order(alice, stale_unpaid, commit):
+    """What the old cancel left behind (booking cancelled, order paid, no refund) is found and refunded."""
+    from ihospital.payments.services import payment_query_pending
+
+    appointment, order = stale_unpaid
+    Appointment.objects.filter(pk=appointment.pk).update(status="cancelled")  # the state the defect left
+    with commit():
+        assert payment_query_pending()["refunded_unsold"] == 1
+    assert Refund.objects.get(order=order).amount_fen == order.amount_fen
+    assert AuditEvent.objects.filter(action="payment.unsold_refund", target_id=str(order.public_id)).exists()

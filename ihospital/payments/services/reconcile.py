@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 
 from ihospital.core.errors import DomainError
@@ -14,8 +15,9 @@ from ihospital.core.time import now
 from ihospital.integrations.payproviders import provider
 from ihospital.integrations.payproviders.base import OrderStatus, PayProviderError
 from ihospital.payments.models import PaymentOrder, Refund
-from ihospital.payments.services._shared import APPLIED, SYSTEM
-from ihospital.payments.services.applying import order_apply_status, refund_apply_status
+from ihospital.payments.payables import payable
+from ihospital.payments.services._shared import APPLIED, SYSTEM, audit
+from ihospital.payments.services.applying import order_apply_status, refund_apply_status, refund_start
 from ihospital.payments.services.orders import payment_close
 
 logger = logging.getLogger(__name__)
@@ -48,7 +50,46 @@ def payment_query_pending(*, limit: int = 200) -> dict[str, int]:
     )
     for refund in refunds:
         counts[_refund_reconcile(refund)] += 1
+    counts["refunded_unsold"] += payments_refund_unsold(limit=limit)
     return dict(counts)
+
+
+UNSOLD_REASON = "not delivered: refunded by reconciliation"
+
+
+def payments_refund_unsold(*, limit: int = 200) -> int:
+    """Last line of defence for money: a paid order, never refunded, whose payable will never be
+    delivered (its ``unsold`` answer: a cancelled, declined or expired booking) is refunded in full, with
+    an audit entry ``payment.unsold_refund``. Each service that ends a payable refunds it itself; this
+    finds what a defect or a crash let through. Returns how many refunds it started."""
+    paid = PaymentOrder.objects.filter(status=PaymentOrder.Status.PAID, refunded_fen=0, refunds__isnull=True)
+    by_kind: dict[str, dict[str, int]] = {}
+    for pk, kind, payable_id in paid.order_by("paid_at").values_list("pk", "payable_kind", "payable_id")[:limit]:
+        by_kind.setdefault(kind, {})[payable_id] = pk
+    started = 0
+    for kind, orders in by_kind.items():
+        for payable_id in payable(kind).unsold(payable_ids=list(orders)):
+            started += _refund_unsold(orders[payable_id])
+    return started
+
+
+@transaction.atomic
+def _refund_unsold(order_pk: int) -> int:
+    order = PaymentOrder.objects.select_for_update().get(pk=order_pk)
+    if order.status != PaymentOrder.Status.PAID or order.refunds.exists():  # refunded meanwhile
+        return 0
+    refund_start(
+        order=order,
+        amount_fen=order.amount_fen,
+        reason=UNSOLD_REASON,
+        idempotency_key=f"unsold-refund:{order.public_id}",
+        actor=SYSTEM,
+    )
+    audit(actor=SYSTEM, action="payment.unsold_refund", order=order, amount_fen=order.amount_fen)
+    logger.error(
+        "order %s was paid for %s %s that ended unrefunded", order.out_trade_no, order.payable_kind, order.payable_id
+    )
+    return 1
 
 
 def _provider_status(order: PaymentOrder) -> OrderStatus | None:

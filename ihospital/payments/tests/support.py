@@ -32,10 +32,11 @@ class RecordingPayable:
     refunded: list[tuple[str, int, bool]] = []
     accept = True
     explode = 0
+    ended: set[str] = set()  # payable ids ``unsold`` reports as never to be delivered
 
     @classmethod
     def reset(cls) -> None:
-        cls.paid, cls.refunded, cls.accept, cls.explode = [], [], True, 0
+        cls.paid, cls.refunded, cls.accept, cls.explode, cls.ended = [], [], True, 0, set()
 
     def on_paid(self, *, payable_id: str, order_public_id: str) -> bool:
         with self.lock:
@@ -48,6 +49,9 @@ class RecordingPayable:
     def on_refunded(self, *, payable_id: str, order_public_id: str, amount_fen: int, fully: bool) -> None:
         with self.lock:
             RecordingPayable.refunded.append((payable_id, amount_fen, fully))
+
+    def unsold(self, *, payable_ids) -> set[str]:
+        return set(payable_ids) & RecordingPayable.ended
 
 
 def payment_body(
