@@ -33,10 +33,16 @@ def _isolated_var_dir(settings, tmp_path):
 def payment_sandbox_in_process(settings):
     """The payment sandbox answers in process: its notifications reach the notify view through the test
     client (no sockets), without retry delays. Browser tests switch back to real HTTP."""
-    settings.PAYMENT_SANDBOX_TRANSPORT = "ihospital.integrations.payproviders.sandbox.transport.DjangoClientTransport"
+    settings.PAYMENT_SANDBOX_TRANSPORT = "ihospital.core.http.InProcessTransport"
     settings.PAYMENT_SANDBOX_RETRY_FACTOR = 0
     settings.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = 0
     settings.PUBLIC_BASE_URL = "http://testserver"
+
+
+@pytest.fixture(autouse=True)
+def http_retries_without_waiting(settings):
+    """ihospital.core.http retries safe calls as in production, without the backoff's sleeps."""
+    settings.HTTP_RETRY_BACKOFF_SECONDS = 0
 
 
 @pytest.fixture

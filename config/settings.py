@@ -225,6 +225,13 @@ SMS_MAX_PER_HOUR = envint("SMS_MAX_PER_HOUR", 5)
 API_TOKEN_TTL_HOURS = envint("API_TOKEN_TTL_HOURS", 24 * 7)
 VISIT_PERSONS_PER_ACCOUNT = 5
 
+# Outbound HTTP (ihospital.core.http, every integration's calls): timeouts in seconds, and retries of
+# the calls safe to repeat (attempts in all, the first wait doubling each time).
+HTTP_CONNECT_TIMEOUT_SECONDS = float(env("HTTP_CONNECT_TIMEOUT_SECONDS", "3"))
+HTTP_READ_TIMEOUT_SECONDS = float(env("HTTP_READ_TIMEOUT_SECONDS", "10"))
+HTTP_RETRY_ATTEMPTS = envint("HTTP_RETRY_ATTEMPTS", 3)
+HTTP_RETRY_BACKOFF_SECONDS = float(env("HTTP_RETRY_BACKOFF_SECONDS", "0.5"))
+
 # Outside systems: a dotted path to the adapter; the sandbox is the default.
 SMS_BACKEND = env("SMS_BACKEND", "ihospital.integrations.sms.sandbox.SandboxSmsBackend")
 SMS_SANDBOX_LATENCY_SECONDS = float(env("SMS_SANDBOX_LATENCY_SECONDS", "0.05"))
@@ -239,10 +246,9 @@ PAYMENT_SANDBOX_MERCHANT_ID = env("PAYMENT_SANDBOX_MERCHANT_ID", "1900000109")
 PAYMENT_SANDBOX_MERCHANT_NAME = env("PAYMENT_SANDBOX_MERCHANT_NAME", "互联网医院（沙箱商户）")
 # Its RSA-2048 platform key (PEM); *_FILE works. Unset: generated once into VAR_DIR/sandbox_pay_key.pem.
 PAYMENT_SANDBOX_PRIVATE_KEY_PEM = env("PAYMENT_SANDBOX_PRIVATE_KEY_PEM")
-# How notifications reach PUBLIC_BASE_URL: over HTTP, or in-process through Django's test client (tests).
-PAYMENT_SANDBOX_TRANSPORT = env(
-    "PAYMENT_SANDBOX_TRANSPORT", "ihospital.integrations.payproviders.sandbox.transport.HttpxTransport"
-)
+# How notifications reach PUBLIC_BASE_URL: the httpx transport class, the network by default, or
+# ihospital.core.http.InProcessTransport (Django's test client answers in process: tests).
+PAYMENT_SANDBOX_TRANSPORT = env("PAYMENT_SANDBOX_TRANSPORT", "httpx.HTTPTransport")
 PAYMENT_SANDBOX_NOTIFY_TIMEOUT_SECONDS = float(env("PAYMENT_SANDBOX_NOTIFY_TIMEOUT_SECONDS", "5"))
 # WeChat's notification retry schedule (15 s … 6 h) multiplied by this; 1/15 makes 24 h last ~1.6 h.
 PAYMENT_SANDBOX_RETRY_FACTOR = float(env("PAYMENT_SANDBOX_RETRY_FACTOR", str(1 / 15)))
@@ -274,7 +280,7 @@ CLOUD_VIDEO_API_SECRET = env("CLOUD_VIDEO_API_SECRET", "ihospital-dev-only-cloud
 CLOUD_VIDEO_ORG_ID = env("CLOUD_VIDEO_ORG_ID", "sandbox-org")
 CLOUD_VIDEO_TOKEN_TTL_SECONDS = envint("CLOUD_VIDEO_TOKEN_TTL_SECONDS", 300)
 CLOUD_VIDEO_TIMEOUT_SECONDS = float(env("CLOUD_VIDEO_TIMEOUT_SECONDS", "5"))
-CLOUD_VIDEO_TRANSPORT = env("CLOUD_VIDEO_TRANSPORT", "ihospital.integrations.video.transport.HttpxTransport")
+CLOUD_VIDEO_TRANSPORT = env("CLOUD_VIDEO_TRANSPORT", "httpx.HTTPTransport")  # or ...core.http.InProcessTransport
 # The cloud-video sandbox at /sandbox/video/v1/: on in DEBUG, or when the cloud adapter is pointed at it.
 CLOUD_VIDEO_SANDBOX_ENABLED = envbool(
     "CLOUD_VIDEO_SANDBOX_ENABLED",
@@ -333,5 +339,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "huey": {"level": "INFO", "propagate": False},
+        # ihospital.core.http logs each call with secrets masked; httpx's own line has the raw URL.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

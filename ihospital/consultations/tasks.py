@@ -21,11 +21,6 @@ def recordings_assemble_for_task(consultation_pk: int) -> int:
     return services.recordings_assemble_for(consultation_pk)
 
 
-@db_task(retries=5, retry_delay=30)
-def video_meeting_close_task(consultation_pk: int) -> None:
-    services.consultation_meeting_close(consultation_pk=consultation_pk)
-
-
 @db_periodic_task(crontab(minute="*"))
 def consultations_sweep() -> tuple[int, int, int, int, int]:
     """Reminders due, unanswered calls, consultations past 24 hours, recordings left by a crashed browser,

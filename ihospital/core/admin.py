@@ -10,9 +10,10 @@ from ihospital.core.models import OutboxMessage
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(RoleAdmin):
     can_add = False
-    list_display = ("created_at", "topic", "status", "attempts", "next_attempt_at", "short_error")
+    list_display = ("created_at", "topic", "status", "correlation_id", "attempts", "next_attempt_at", "short_error")
     list_filter = ("status", "topic")
-    search_fields = ("idempotency_key", "public_id")
+    # One business event across systems: search its correlation id (the business object's public id).
+    search_fields = ("correlation_id", "idempotency_key", "public_id")
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ["replay_dead"]
 

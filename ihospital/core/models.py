@@ -10,22 +10,41 @@ class OutboxMessage(PublicIdModel):
 
     A huey task delivers it after commit; transient failures are retried with exponential backoff,
     permanent ones (and those out of attempts) are parked as ``dead`` for an administrator to replay.
+    A system that answers later takes the message (``acknowledged``, its receipt kept) and its answer
+    closes it (``completed``, or ``dead`` if it refused). ``correlation_id`` names the business event
+    (the caller's public id, say) in every log line of every attempt, ours and the HTTP client's.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         SENT = "sent", _("sent")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        COMPLETED = "completed", _("completed")
         DEAD = "dead", _("dead")
+
+    # {target: sources}, moved by ihospital.core.state.transition (compare-and-set on status).
+    TRANSITIONS = {
+        Status.PENDING: {Status.PENDING, Status.DEAD},  # a transient failure waits; a replay revives
+        Status.SENT: {Status.PENDING},
+        Status.ACKNOWLEDGED: {Status.PENDING},
+        # From pending too: the late answer may overtake the write of the acknowledgement.
+        Status.COMPLETED: {Status.PENDING, Status.ACKNOWLEDGED},
+        Status.DEAD: {Status.PENDING, Status.ACKNOWLEDGED},  # refused now, out of attempts, or refused later
+    }
 
     topic = models.CharField(max_length=100, db_index=True)
     payload = models.JSONField()
     idempotency_key = models.CharField(max_length=200, unique=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    correlation_id = models.CharField(_("correlation id"), max_length=100, blank=True, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     last_error = models.TextField(blank=True)
+    receipt = models.JSONField(null=True, blank=True)  # what an acknowledging system gave us to wait on
+    outcome = models.JSONField(null=True, blank=True)  # its later answer
     created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)  # delivered or acknowledged
+    closed_at = models.DateTimeField(null=True, blank=True)  # the acknowledged message's answer came
 
     class Meta:
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]

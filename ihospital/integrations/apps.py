@@ -8,8 +8,9 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from ihospital.core import outbox
-        from ihospital.integrations import sms
+        from ihospital.integrations import sms, video
 
         outbox.register("sms.send", sms.deliver_from_outbox)
+        outbox.register("video.meeting_close", video.close_from_outbox)
         # The payment sandbox's huey tasks (huey autodiscovers only <app>/tasks.py).
         from ihospital.integrations.payproviders.sandbox import tasks as _sandbox_pay_tasks  # noqa: F401

@@ -38,7 +38,7 @@ def sandbox_over_http(settings, live_server):
     """The sandbox reaches the live server over HTTP, quickly: short retry and refund delays."""
     settings.PUBLIC_BASE_URL = live_server.url
     settings.PAYMENT_PROVIDER = "ihospital.integrations.payproviders.sandbox.provider.SandboxPayProvider"
-    settings.PAYMENT_SANDBOX_TRANSPORT = "ihospital.integrations.payproviders.sandbox.transport.HttpxTransport"
+    settings.PAYMENT_SANDBOX_TRANSPORT = "httpx.HTTPTransport"
     settings.PAYMENT_SANDBOX_RETRY_FACTOR = 0.02  # 15 s → 0.3 s
     settings.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = 1
     HUEY.flush()

@@ -19,6 +19,7 @@ from ihospital.consultations import events
 from ihospital.consultations.errors import ConsultationError
 from ihospital.consultations.models import Consultation, Message
 from ihospital.consultations.services._common import move, move_appointment, target
+from ihospital.consultations.services.video import consultation_meeting_close
 from ihospital.core.errors import DomainError
 from ihospital.core.time import now
 
@@ -91,7 +92,7 @@ def _published(message: Message, consultation: Consultation, actor: Actor) -> Me
 
 
 def _end(consultation: Consultation, status: str, appointment_status: str, *, actor: Actor, **changes) -> None:
-    from ihospital.consultations.tasks import recordings_assemble_for_task, video_meeting_close_task
+    from ihospital.consultations.tasks import recordings_assemble_for_task
 
     move(consultation, status, ended_at=now(), **changes)
     move_appointment(consultation.appointment, appointment_status)
@@ -100,8 +101,7 @@ def _end(consultation: Consultation, status: str, appointment_status: str, *, ac
     events.announce_queue_on_commit(consultation)
     # The doctor's browser sends its last chunk as the call stops: give it a minute before assembling.
     transaction.on_commit(partial(recordings_assemble_for_task.schedule, args=(consultation.pk,), delay=60))
-    if consultation.meeting_id:
-        transaction.on_commit(partial(video_meeting_close_task, consultation.pk))
+    consultation_meeting_close(consultation=consultation)
 
 
 @transaction.atomic

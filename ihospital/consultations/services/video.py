@@ -1,15 +1,13 @@
 """The consultation's video meeting on the configured provider (built-in WebRTC by default, or the
-cloud video platform). Provider calls are made outside any transaction (ARCHITECTURE §4.4)."""
+cloud video platform). Provider calls are made outside any transaction (ARCHITECTURE §4.4): opening it
+from the view after the call commits, ending it through the outbox."""
 
 from __future__ import annotations
 
-import logging
-
 from ihospital.consultations.models import Consultation
+from ihospital.core import outbox
 from ihospital.integrations import video
-from ihospital.integrations.video.base import MeetingRequest, VideoError
-
-logger = logging.getLogger("ihospital.consultations.video")
+from ihospital.integrations.video.base import MeetingRequest
 
 
 def consultation_meeting_open(*, consultation: Consultation) -> Consultation:
@@ -35,15 +33,15 @@ def consultation_meeting_open(*, consultation: Consultation) -> Consultation:
     return consultation
 
 
-def consultation_meeting_close(*, consultation_pk: int) -> None:
-    """End the meeting on the provider's side (our recordings are kept regardless)."""
-    consultation = Consultation.objects.get(pk=consultation_pk)
+def consultation_meeting_close(*, consultation: Consultation) -> None:
+    """Have the provider end the meeting, after commit, through the outbox (topic ``video.meeting_close``:
+    retried while the platform is down, parked dead if it refuses). Our recordings are kept regardless.
+    Call it inside the transaction that ends the visit; once per consultation (the idempotency key)."""
     if not consultation.meeting_id:
         return
-    try:
-        video.provider().delete_meeting(consultation.meeting_id)
-    except VideoError as error:
-        if error.permanent:
-            logger.warning("video meeting %s could not be closed: %s", consultation.meeting_id, error)
-            return
-        raise
+    outbox.enqueue(
+        topic="video.meeting_close",
+        payload={"meeting_id": consultation.meeting_id, "provider": consultation.video_provider},
+        idempotency_key=f"video.meeting_close:{consultation.public_id}",
+        correlation_id=str(consultation.public_id),
+    )

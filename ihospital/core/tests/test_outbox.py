@@ -165,3 +165,139 @@ def test_admin_can_replay_dead_messages(admin_client_for, receiver, django_captu
     assert response.status_code == 200
     message.refresh_from_db()
     assert message.status == "sent"
+
+
+# --- systems that answer later: acknowledged, then completed ---------------------------------------------
+
+
+def acknowledging(reference: str = "ticket-1"):
+    calls: list[str] = []
+
+    def handler(payload, key):
+        calls.append(key)
+        return outbox.Receipt(reference=reference, details={"queue": "refunds"})
+
+    handler.calls = calls
+    return handler
+
+
+@pytest.fixture
+def later(db):
+    handler = acknowledging()
+    outbox.register("test.later", handler)
+    yield handler
+    outbox.unregister("test.later")
+
+
+def test_a_handler_returning_a_receipt_leaves_the_message_acknowledged_with_it(later):
+    message = outbox.enqueue(topic="test.later", payload={}, idempotency_key="later-1")
+    assert outbox.deliver(message.pk) == "acknowledged"
+    message.refresh_from_db()
+    assert message.status == "acknowledged" and message.sent_at is not None
+    assert message.receipt == {"reference": "ticket-1", "details": {"queue": "refunds"}}
+    _make_due(message)
+    assert outbox.drain() == {}  # nothing more to send: we wait for the answer
+    assert later.calls == ["later-1"]
+
+
+def test_the_answer_completes_an_acknowledged_message_once(later):
+    message = outbox.enqueue(topic="test.later", payload={}, idempotency_key="later-2")
+    outbox.deliver(message.pk)
+    assert outbox.complete(idempotency_key="later-2", outcome={"refund_status": "SUCCESS"}) == "completed"
+    message.refresh_from_db()
+    assert (message.status, message.outcome) == ("completed", {"refund_status": "SUCCESS"})
+    assert message.closed_at is not None and message.receipt["reference"] == "ticket-1"
+    # A duplicate answer (providers resend) changes nothing.
+    assert outbox.complete(idempotency_key="later-2", refusal="too late") == "completed"
+    message.refresh_from_db()
+    assert message.last_error == ""
+
+
+def test_a_late_refusal_parks_the_message_dead_for_a_replay(later):
+    message = outbox.enqueue(topic="test.later", payload={}, idempotency_key="later-3")
+    outbox.deliver(message.pk)
+    assert outbox.complete(idempotency_key="later-3", outcome={"code": "NOTENOUGH"}, refusal="NOTENOUGH") == "dead"
+    message.refresh_from_db()
+    assert message.status == "dead" and message.last_error == "NOTENOUGH"
+    assert outbox.replay(message_ids=[message.pk]) == 1
+    assert outbox.drain() == {"acknowledged": 1}
+    assert later.calls == ["later-3", "later-3"]
+
+
+def test_an_answer_that_overtakes_the_acknowledgement_wins(db):
+    def answered_at_once(payload, key):
+        outbox.complete(idempotency_key=key, outcome={"fast": True})  # the callback beat our write
+        return outbox.Receipt(reference="r")
+
+    outbox.register("test.fast", answered_at_once)
+    try:
+        message = outbox.enqueue(topic="test.fast", payload={}, idempotency_key="fast")
+        assert outbox.deliver(message.pk) == "completed"
+    finally:
+        outbox.unregister("test.fast")
+    message.refresh_from_db()
+    assert (message.status, message.outcome) == ("completed", {"fast": True})
+
+
+def test_a_sent_message_cannot_be_completed(receiver):
+    receiver()
+    message = outbox.enqueue(topic="test.fake", payload={}, idempotency_key="plain")
+    assert outbox.deliver(message.pk) == "sent"
+    assert outbox.complete(idempotency_key="plain") == "sent"
+
+
+def test_replay_leaves_messages_that_are_not_dead_alone(later):
+    message = outbox.enqueue(topic="test.later", payload={}, idempotency_key="later-4")
+    outbox.deliver(message.pk)
+    assert outbox.replay(message_ids=[message.pk]) == 0
+    message.refresh_from_db()
+    assert message.status == "acknowledged"
+
+
+# --- correlation ids --------------------------------------------------------------------------------------
+
+
+def test_the_callers_correlation_id_is_kept_and_logged_with_every_attempt(receiver, caplog):
+    receiver(transient=1)
+    message = outbox.enqueue(topic="test.fake", payload={}, idempotency_key="c-1", correlation_id="appt-7")
+    with caplog.at_level("INFO", logger="ihospital.core.outbox"):
+        outbox.deliver(message.pk)
+        _make_due(message)
+        outbox.deliver(message.pk)
+    message.refresh_from_db()
+    assert message.correlation_id == "appt-7"
+    attempts = [r for r in caplog.records if "attempt" in r.getMessage()]
+    assert len(attempts) == 3  # two attempts and one failure
+    assert all("appt-7" in r.getMessage() and r.correlation_id == "appt-7" for r in attempts)
+
+
+def test_without_one_a_correlation_id_is_generated(receiver):
+    receiver()
+    first = outbox.enqueue(topic="test.fake", payload={}, idempotency_key="c-2")
+    second = outbox.enqueue(topic="test.fake", payload={}, idempotency_key="c-3")
+    assert len(first.correlation_id) == 32 and first.correlation_id != second.correlation_id
+
+
+def test_messages_enqueued_while_delivering_one_share_its_correlation_id(receiver, db):
+    receiver()
+
+    def chain(payload, key):
+        outbox.enqueue(topic="test.fake", payload={}, idempotency_key=f"{key}:then")
+
+    outbox.register("test.chain", chain)
+    try:
+        message = outbox.enqueue(topic="test.chain", payload={}, idempotency_key="first", correlation_id="order-9")
+        outbox.deliver(message.pk)
+    finally:
+        outbox.unregister("test.chain")
+    assert OutboxMessage.objects.get(idempotency_key="first:then").correlation_id == "order-9"
+    assert outbox.current_correlation_id() == ""  # nothing leaks out of the delivery
+
+
+def test_the_admin_shows_and_finds_messages_by_correlation_id(admin_client_for, receiver):
+    receiver()
+    outbox.enqueue(topic="test.fake", payload={}, idempotency_key="adm-1", correlation_id="visit-123")
+    outbox.enqueue(topic="test.fake", payload={}, idempotency_key="adm-2", correlation_id="visit-456")
+    client = admin_client_for("hospital_admin")
+    page = client.get("/admin/core/outboxmessage/", {"q": "visit-123"}).content.decode()
+    assert "visit-123" in page and "visit-456" not in page

@@ -17,13 +17,13 @@ import pytest
 from django.test import override_settings
 
 from ihospital.core.checks import CLOUD_VIDEO_PROVIDER, video_settings_check
+from ihospital.core.http import InProcessTransport
 from ihospital.integrations.models import SandboxMeeting
 from ihospital.integrations.video import provider
 from ihospital.integrations.video.base import ENDED, OPEN, MeetingRequest, VideoError
 from ihospital.integrations.video.builtin import BuiltinWebRTCProvider
 from ihospital.integrations.video.cloud import CloudVideoProvider
 from ihospital.integrations.video.sandbox import control
-from ihospital.integrations.video.transport import DjangoClientTransport, HttpxTransport
 
 BASE_URL = "http://testserver/sandbox/video/v1"
 SECRET = "test-cloud-video-secret-of-at-least-32-bytes"
@@ -35,7 +35,7 @@ ORG_ID = "org-0571"
 def cloud(settings, db):
     """The cloud adapter as the configured provider, talking to the sandbox through the test client."""
     settings.CLOUD_VIDEO_BASE_URL = BASE_URL
-    settings.CLOUD_VIDEO_TRANSPORT = "ihospital.integrations.video.transport.DjangoClientTransport"
+    settings.CLOUD_VIDEO_TRANSPORT = "ihospital.core.http.InProcessTransport"
     settings.CLOUD_VIDEO_SANDBOX_ENABLED = True
     settings.CLOUD_VIDEO_SANDBOX_LATENCY_SECONDS = 0
     for name, value in {"API_KEY": API_KEY, "API_SECRET": SECRET, "ORG_ID": ORG_ID}.items():
@@ -57,10 +57,10 @@ def request(key: str = "consultation:1") -> MeetingRequest:
 
 def post_raw(operation: str, *, authorization: str | None, body: dict | None = None) -> tuple[int, dict]:
     headers = {"Authorization": authorization} if authorization is not None else {}
-    status, content = DjangoClientTransport().post(
-        f"{BASE_URL}/meetings/{operation}", headers=headers, body=json.dumps(body or {"meeting_id": "x"}).encode()
-    )
-    return status, json.loads(content)
+    with httpx.Client(transport=InProcessTransport()) as client:
+        response = client.post(f"{BASE_URL}/meetings/{operation}", headers=headers, json=body or {"meeting_id": "x"})
+    is_json = response.headers.get("content-type", "").startswith("application/json")
+    return response.status_code, response.json() if is_json else {}
 
 
 def b64url(data: dict) -> str:
@@ -136,13 +136,13 @@ def test_wrong_credentials_are_refused_for_good(cloud, settings, setting, value)
     assert raised.value.permanent and raised.value.code == VideoError.UNAUTHORIZED
 
 
-def test_an_injected_outage_is_transient_and_used_up(cloud):
-    control.fail_next(2, status=503)
-    for _attempt in range(2):
-        with pytest.raises(VideoError) as raised:
-            cloud.create_meeting(request())
-        assert not raised.value.permanent and raised.value.code == VideoError.UNAVAILABLE
-    assert cloud.create_meeting(request()).status == OPEN
+def test_an_injected_outage_is_retried_then_transient_and_used_up(cloud, settings):
+    settings.HTTP_RETRY_ATTEMPTS = 3
+    control.fail_next(4, status=503)
+    with pytest.raises(VideoError) as raised:
+        cloud.create_meeting(request())  # three attempts, three 503s
+    assert not raised.value.permanent and raised.value.code == VideoError.UNAVAILABLE
+    assert cloud.create_meeting(request()).status == OPEN  # one more 503, then the meeting
     assert SandboxMeeting.objects.count() == 1
 
 
@@ -165,14 +165,19 @@ def test_an_invalid_request_is_refused_for_good(cloud):
     assert raised.value.permanent and raised.value.code == VideoError.INVALID_REQUEST
 
 
-def test_a_timeout_is_transient(settings, monkeypatch):
-    def hang(*args, **kwargs):
-        raise httpx.ConnectTimeout("timed out")
+def test_a_timeout_is_retried_then_transient(cloud, settings):
+    sent = []
 
-    monkeypatch.setattr(httpx, "post", hang)
+    def hang(request):
+        sent.append(request)
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    settings.HTTP_RETRY_ATTEMPTS = 3
+    settings.CLOUD_VIDEO_TRANSPORT = httpx.MockTransport(hang)
     with pytest.raises(VideoError) as raised:
-        HttpxTransport().post(f"{BASE_URL}/meetings/get", headers={}, body=b"{}")
-    assert not raised.value.permanent
+        provider().get_meeting("0" * 32)
+    assert not raised.value.permanent and raised.value.code == VideoError.UNAVAILABLE
+    assert len(sent) == 3  # reading a meeting is safe to repeat
 
 
 # --- the sandbox's token check -----------------------------------------------------------------------
@@ -224,9 +229,7 @@ def test_the_sandbox_accepts_a_token_it_issued(cloud):
 def test_the_sandbox_is_not_there_unless_enabled(cloud, settings):
     settings.CLOUD_VIDEO_SANDBOX_ENABLED = False
     token = jwt.encode(claims(), SECRET, algorithm="HS256")
-    status, _content = DjangoClientTransport().post(
-        f"{BASE_URL}/meetings/get", headers={"Authorization": f"Bearer {token}"}, body=b"{}"
-    )
+    status, _answer = post_raw("get", authorization=f"Bearer {token}")
     assert status == 404
 
 

@@ -15,8 +15,11 @@ against the vendor's documentation when connecting a real platform::
     → 4xx/5xx {"code": "...", "message": "..."}
 
 Each request gets a fresh token that expires after CLOUD_VIDEO_TOKEN_TTL_SECONDS, so a token copied out
-of a proxy log is useless minutes later. 401/403 and other 4xx answers are permanent errors (a retry
-sends the same refused request); 5xx, 408, 429 and timeouts are transient.
+of a proxy log is useless minutes later. Calls go through ``ihospital.core.http`` (timeouts, logs with the
+token masked, CLOUD_VIDEO_TRANSPORT); all three are safe to repeat (create carries its request id, get
+reads, delete of an ended meeting succeeds again), so the client retries transient failures. 401/403 and
+other 4xx answers are permanent errors (a retry sends the same refused request); 5xx, 408, 429 and
+timeouts are transient.
 """
 
 from __future__ import annotations
@@ -26,16 +29,16 @@ import time
 from datetime import datetime
 from typing import Any
 
+import httpx
 import jwt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
+from ihospital.core import http
 from ihospital.integrations.video.base import ENDED, OPEN, Meeting, MeetingRequest, VideoError
-from ihospital.integrations.video.transport import transport
 
 STATUSES = {"scheduled": OPEN, "in_progress": OPEN, "ended": ENDED}
-TRANSIENT_CLIENT_ERRORS = {408, 429}
 
 
 class CloudVideoProvider:
@@ -63,6 +66,7 @@ class CloudVideoProvider:
                 "duration": request.duration_minutes,
                 "request_id": request.idempotency_key,
             },
+            idempotency_key=request.idempotency_key,
         )
         return self._meeting(data)
 
@@ -79,16 +83,24 @@ class CloudVideoProvider:
         claims = {"api_key": self.api_key, "org_id": self.org_id, "exp": int(time.time()) + self.token_ttl_seconds}
         return jwt.encode(claims, self.api_secret, algorithm="HS256", headers={"typ": "JWT"})
 
-    def _call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-        status, content = transport().post(
-            f"{self.base_url}/meetings/{operation}",
-            headers={"Authorization": f"Bearer {self.token()}"},
-            body=json.dumps(body, ensure_ascii=False).encode(),
+    def _call(self, operation: str, body: dict[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
+        client = http.Client(
+            service="cloud-video",
+            transport=settings.CLOUD_VIDEO_TRANSPORT,
+            read_timeout=settings.CLOUD_VIDEO_TIMEOUT_SECONDS,
         )
-        answer = _json_or_empty(content)
-        if status != 200:
-            raise _error(status, str(answer.get("message") or answer.get("code") or ""))
-        data = answer.get("data")
+        try:
+            response = client.request(
+                "POST",
+                f"{self.base_url}/meetings/{operation}",
+                headers={"Authorization": f"Bearer {self.token()}"},
+                json=body,
+                idempotency_key=idempotency_key,
+                safe=True,  # get reads; delete is idempotent; create is safe with its key
+            )
+        except http.HttpError as error:
+            raise _error(error) from None
+        data = _json_or_empty(response.content).get("data")
         if not isinstance(data, dict):
             raise VideoError(_("The video platform sent an answer we do not understand."))
         return data
@@ -116,15 +128,22 @@ def _json_or_empty(content: bytes) -> dict[str, Any]:
     return answer if isinstance(answer, dict) else {}
 
 
-def _error(status: int, detail: str) -> VideoError:
-    values = {"status": status, "detail": detail}
-    if status in (401, 403):
+def _error(error: http.HttpError) -> VideoError:
+    """The platform's refusal in our codes; permanent or not as ``core.http`` classified it."""
+    if error.status is None or error.response is None:
+        cause = type(error.__cause__).__name__
+        if isinstance(error.__cause__, httpx.TimeoutException):
+            return VideoError(_("The video platform did not answer in time."))
+        return VideoError(_("The video platform could not be reached: %(error)s") % {"error": cause})
+    answer = _json_or_empty(error.response.content)
+    values = {"status": error.status, "detail": str(answer.get("message") or answer.get("code") or "")}
+    if error.status in (401, 403):
         message = _("The video platform refused our credentials (HTTP %(status)s): %(detail)s")
         return VideoError(message % values, code=VideoError.UNAUTHORIZED, permanent=True)
-    if status == 404:
+    if error.status == 404:
         message = _("The video platform does not know this meeting (HTTP %(status)s): %(detail)s")
         return VideoError(message % values, code=VideoError.NOT_FOUND, permanent=True)
-    if 400 <= status < 500 and status not in TRANSIENT_CLIENT_ERRORS:
+    if error.permanent:
         message = _("The video platform refused the request (HTTP %(status)s): %(detail)s")
         return VideoError(message % values, code=VideoError.INVALID_REQUEST, permanent=True)
     return VideoError(_("The video platform is unavailable (HTTP %(status)s): %(detail)s") % values)

@@ -18,7 +18,7 @@ from ihospital.payments.tests.support import RecordingPayable
 @pytest.fixture(autouse=True)
 def sandbox_in_process(settings):
     settings.PAYMENT_PROVIDER = "ihospital.integrations.payproviders.sandbox.provider.SandboxPayProvider"
-    settings.PAYMENT_SANDBOX_TRANSPORT = "ihospital.integrations.payproviders.sandbox.transport.DjangoClientTransport"
+    settings.PAYMENT_SANDBOX_TRANSPORT = "ihospital.core.http.InProcessTransport"
     settings.PAYMENT_SANDBOX_RETRY_FACTOR = 0
     settings.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = 0
     settings.PUBLIC_BASE_URL = "http://testserver"

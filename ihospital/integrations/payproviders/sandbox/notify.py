@@ -25,11 +25,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from ihospital.core import http
 from ihospital.core.time import local, now
 from ihospital.integrations.models import SandboxNotification, SandboxPayment, SandboxRefund
 from ihospital.integrations.payproviders import signing
 from ihospital.integrations.payproviders.sandbox import control, keys
-from ihospital.integrations.payproviders.sandbox.transport import transport
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +124,24 @@ def corrupted(body: bytes) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def post(url: str, *, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+    """One delivery attempt to the merchant: its HTTP status (0 when nothing answered) and the start of
+    its answer. Sent once (attempts=1): retrying is the job of WeChat's schedule, which we imitate."""
+    client = http.Client(
+        service="sandbox-pay",
+        transport=settings.PAYMENT_SANDBOX_TRANSPORT,
+        read_timeout=settings.PAYMENT_SANDBOX_NOTIFY_TIMEOUT_SECONDS,
+        attempts=1,
+    )
+    try:
+        response = client.request("POST", url, headers={**headers, "Content-Type": "application/json"}, content=body)
+    except http.HttpError as error:
+        if error.response is None:
+            return 0, str(error)[:200]
+        return error.response.status_code, error.response.text[:200]
+    return response.status_code, response.text[:200]
+
+
 def retry_delay(attempts: int) -> float | None:
     """Seconds to wait after the ``attempts``-th failed attempt, or None when the schedule is over."""
     if attempts > len(RETRY_SCHEDULE_SECONDS):
@@ -148,9 +166,9 @@ def attempt(notification_id: int, *, take_fault: bool = True) -> Retry | None:
     headers = signed_headers(body)
     if fault and fault.mode == "corrupt":
         body = corrupted(body)
-    answers = [transport().post(note.notify_url, headers=headers, body=body)]
+    answers = [post(note.notify_url, headers=headers, body=body)]
     if fault and fault.mode == "duplicate":
-        answers.append(transport().post(note.notify_url, headers=headers, body=body))
+        answers.append(post(note.notify_url, headers=headers, body=body))
 
     delivered = any(status in SUCCESS_STATUSES for status, _text in answers)
     attempts = note.attempts + 1
