@@ -17,7 +17,6 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 
 from ihospital.consultations.models import QUEUED_STATES, Consultation
 from ihospital.core import realtime
@@ -39,11 +38,7 @@ def room_group(consultation_public_hex: str) -> str:
 
 def queue_order(doctor_pk: int) -> list[str]:
     """The queue as opaque tokens: slot order first (the number the patient booked), then arrival."""
-    return list(
-        Consultation.objects.filter(doctor_id=doctor_pk, status__in=QUEUED_STATES)
-        .order_by("appointment__slot__starts_at", "checked_in_at", "pk")
-        .values_list("queue_token", flat=True)
-    )
+    return list(Consultation.objects.queue_of(doctor_pk).values_list("queue_token", flat=True))
 
 
 def queue_position(consultation: Consultation) -> int | None:
@@ -51,14 +46,7 @@ def queue_position(consultation: Consultation) -> int | None:
     connecting patient asks, and a crowd of N connects must not cost N × N rows."""
     if consultation.status not in QUEUED_STATES:
         return None
-    starts = consultation.appointment.slot.starts_at
-    arrived = consultation.checked_in_at
-    ahead = Consultation.objects.filter(doctor_id=consultation.doctor_id, status__in=QUEUED_STATES).filter(
-        Q(appointment__slot__starts_at__lt=starts)
-        | Q(appointment__slot__starts_at=starts, checked_in_at__lt=arrived)
-        | Q(appointment__slot__starts_at=starts, checked_in_at=arrived, pk__lt=consultation.pk)
-    )
-    return ahead.count() + 1
+    return Consultation.objects.ahead_of(consultation).count() + 1
 
 
 def _desk_key(doctor_public_hex: str) -> str:

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -7,6 +9,26 @@ from ihospital.core.ids import PublicIdModel
 
 # The queue a doctor sees: checked in and not yet in the room.
 QUEUED_STATES = ["waiting", "calling", "missed"]
+
+# The order patients are called in, written once: the booked slot's time first, then arrival; the
+# primary key breaks exact ties so that every reader agrees on one order.
+QUEUE_ORDER = ("appointment__slot__starts_at", "checked_in_at", "pk")
+
+
+class ConsultationQuerySet(models.QuerySet):
+    def queue_of(self, doctor_id: int, *, states=QUEUED_STATES) -> ConsultationQuerySet:
+        """The doctor's checked-in patients in call order (``states``: those still queued by default)."""
+        return self.filter(doctor_id=doctor_id, status__in=states).order_by(*QUEUE_ORDER)
+
+    def ahead_of(self, consultation: Consultation) -> ConsultationQuerySet:
+        """Those queued before ``consultation``: QUEUE_ORDER as a filter (lexicographically smaller keys),
+        so that a position is one COUNT instead of reading the whole queue."""
+        keys = (consultation.appointment.slot.starts_at, consultation.checked_in_at, consultation.pk)
+        before = Q(pk__in=[])
+        for i, field in enumerate(QUEUE_ORDER):
+            equal = dict(zip(QUEUE_ORDER[:i], keys[:i], strict=True))
+            before |= Q(**equal, **{f"{field}__lt": keys[i]})
+        return self.queue_of(consultation.doctor_id).filter(before)
 
 
 class Consultation(PublicIdModel):
@@ -36,6 +58,8 @@ class Consultation(PublicIdModel):
         Status.CANCELLED: {Status.WAITING, Status.MISSED, Status.CALLING},
     }
     ENDED = [Status.COMPLETED, Status.REFERRED, Status.AUTO_COMPLETED, Status.NO_SHOW, Status.CANCELLED]
+
+    objects = ConsultationQuerySet.as_manager()
 
     appointment = models.OneToOneField(
         "appointments.Appointment", on_delete=models.PROTECT, related_name="consultation"

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from ihospital.accounts.models import User
 from ihospital.appointments.models import Appointment
 from ihospital.audit.services import Actor, record
-from ihospital.consultations.models import QUEUED_STATES, Consultation, Message, Recording
+from ihospital.consultations.models import Consultation, Message, Recording
 from ihospital.core.errors import CoreError, DomainError
 
 RELATED = (
@@ -78,11 +78,7 @@ def consultation_of_appointment(appointment: Appointment) -> Consultation | None
 
 def doctor_queue(doctor: User) -> QuerySet[Consultation]:
     """Checked in and not yet in the room, in call order."""
-    return (
-        Consultation.objects.filter(doctor=doctor, status__in=QUEUED_STATES)
-        .select_related(*RELATED)
-        .order_by("appointment__slot__starts_at", "checked_in_at", "pk")
-    )
+    return Consultation.objects.queue_of(doctor.pk).select_related(*RELATED)
 
 
 def doctor_queue_positioned(doctor: User) -> list[Consultation]:

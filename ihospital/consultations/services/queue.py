@@ -78,11 +78,7 @@ def consultation_check_in(*, patient: User, appointment: Appointment, actor: Act
 
 
 def _next_in_queue(doctor: User) -> Consultation:
-    queued = (
-        Consultation.objects.filter(doctor=doctor, status__in=[Status.WAITING, Status.MISSED])
-        .order_by("appointment__slot__starts_at", "checked_in_at", "pk")
-        .first()
-    )
+    queued = Consultation.objects.queue_of(doctor.pk, states=[Status.WAITING, Status.MISSED]).first()
     if queued is None:
         raise DomainError(ConsultationError.QUEUE_EMPTY)
     return queued
