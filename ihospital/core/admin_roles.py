@@ -4,9 +4,14 @@ and change it, instead of per-user permission rows that drift.
     hospital_admin  departments, doctors, schedules, catalogs, outbox replay
     security_admin  accounts and roles
     auditor         the audit trail, read-only
+
+Only services write (ARCHITECTURE §4.2), and they audit what they write: a ModelAdmin whose pages save
+overrides ``save_model`` (and ``save_related`` when it has inlines or many-to-many fields) to call its
+app's services. One that doesn't is read-only, whatever its fields say: saving it is refused.
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 
 class RoleAdmin(admin.ModelAdmin):
@@ -32,3 +37,15 @@ class RoleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # records are superseded or deactivated, never deleted from the back office
+
+    def save_model(self, request, obj, form, change):
+        raise PermissionDenied  # no service behind this page: nothing may be saved through it
+
+    def save_related(self, request, form, formsets, change):
+        raise PermissionDenied
+
+    def delete_model(self, request, obj):
+        raise PermissionDenied
+
+    def delete_queryset(self, request, queryset):
+        raise PermissionDenied

@@ -65,6 +65,9 @@ class DepartmentAdmin(RoleAdmin):
         data = DepartmentInput(**{name: form.cleaned_data[name] for name in ("code", *DEPARTMENT_FIELDS)})
         vars(obj).update(vars(department_create(data=data, actor=actor)))  # the admin goes on with ``obj``
 
+    def save_related(self, request, form, formsets, change):
+        """Nothing related is edited on a department's page."""
+
 
 FEE_FIELDS = {
     f"fee_{SlotCategory.VIDEO}": SlotCategory.VIDEO,

@@ -1,13 +1,15 @@
 """The hospital administrator's back office: departments, doctor profiles and fees are saved through
 services that audit the old and new values; other roles are refused; nothing is deleted."""
 
+from datetime import date, timedelta
+
 import pytest
 
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
 from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile
-from ihospital.scheduling.services import department_update, doctor_fees_set
+from ihospital.scheduling.services import ScheduleInput, department_update, doctor_fees_set, schedule_create
 
 
 @pytest.fixture
@@ -155,3 +157,17 @@ def test_departments_and_profiles_are_never_deleted_from_the_back_office(admin_c
     assert client.post(f"/admin/scheduling/department/{cardiology.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.post(f"/admin/scheduling/doctorprofile/{profile.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Department.objects.filter(pk=cardiology.pk).exists() and DoctorProfile.objects.filter(pk=profile.pk).exists()
+
+
+def test_a_page_with_no_service_behind_it_saves_nothing(admin_client_for, dr_bob, cardiology):
+    """The roster's page only copies and stops schedules (through services): saving one is refused."""
+    profile = DoctorProfile.objects.create(user=dr_bob)
+    schedule = schedule_create(
+        data=ScheduleInput(
+            doctor=profile, department=cardiology, date=date.today() + timedelta(days=3), period="morning",
+            category="video", capacity=5, fee_fen=3000,
+        ),
+        actor=Actor.system(),
+    )  # fmt: skip
+    client = admin_client_for("hospital_admin")
+    assert client.post(f"/admin/scheduling/schedule/{schedule.pk}/change/", {"_save": "Save"}).status_code == 403
