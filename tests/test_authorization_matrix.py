@@ -4,11 +4,13 @@ kind of path parameter, which must then be declared here on purpose."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
 from collections.abc import Callable
 
+import pikepdf
 import pytest
 from django.test import Client
 
@@ -82,7 +84,16 @@ def _url(audience: str, path: str, params: dict[str, str] | None = None) -> str:
     return APIS[audience][0] + re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), str(uuid.uuid4())), path)
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def _blank_pdf() -> bytes:
+    """A one-page PDF as a real writer makes it: uploads are parsed, so a sketch of one is refused."""
+    out = io.BytesIO()
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.save(out)
+    return out.getvalue()
+
+
+PDF = _blank_pdf()
 
 
 def _call(client: Client, method: str, url: str, **headers):
@@ -162,9 +173,8 @@ def _appointment_id(owner, doctor) -> str:
 def _attachment_id(owner, doctor) -> str:
     from ihospital.appointments.services import appointment_attach
 
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     attachment = appointment_attach(
-        appointment=_appointment(owner, doctor), name="r.pdf", data=pdf, actor=Actor.system()
+        appointment=_appointment(owner, doctor), name="r.pdf", data=PDF, actor=Actor.system()
     )
     return str(attachment.public_id)
 

@@ -9,7 +9,6 @@ from ninja import File, Router, Status, UploadedFile
 
 from ihospital.accounts.selectors import access_visit_person
 from ihospital.appointments import selectors, services
-from ihospital.appointments.downloads import attachment_response
 from ihospital.appointments.schemas import (
     AcceptIn,
     AppointmentOut,
@@ -20,6 +19,7 @@ from ihospital.appointments.schemas import (
 )
 from ihospital.audit.services import Actor
 from ihospital.core import idempotency
+from ihospital.core.files.responses import private_file_response
 from ihospital.scheduling.selectors import access_online_schedule
 
 
@@ -27,8 +27,11 @@ def _answer(status: int, body) -> JsonResponse:
     return JsonResponse(body, status=status, safe=False)
 
 
-def _serve(attachment):
-    return attachment_response(attachment)
+def _serve(request, attachment):
+    extension = attachment.file.name.rsplit(".", 1)[-1]
+    return private_file_response(
+        request, attachment.file, content_type=attachment.content_type, filename=f"{attachment.public_id}.{extension}"
+    )
 
 
 def build_patient_router(auth) -> Router:
@@ -104,9 +107,10 @@ def build_patient_router(auth) -> Router:
     @router.get("/attachments/{attachment_id}")
     def attachment_file(request, attachment_id: UUID):
         return _serve(
+            request,
             selectors.access_attachment(
                 user=request.auth, public_id=attachment_id, actor=Actor.of(request.auth, request)
-            )
+            ),
         )
 
     return router
@@ -146,9 +150,10 @@ def build_staff_router(auth) -> Router:
     @router.get("/attachments/{attachment_id}")
     def attachment_file(request, attachment_id: UUID):
         return _serve(
+            request,
             selectors.access_attachment(
                 user=request.auth, public_id=attachment_id, actor=Actor.of(request.auth, request)
-            )
+            ),
         )
 
     return router

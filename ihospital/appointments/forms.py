@@ -3,8 +3,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ihospital.appointments.uploads import check_upload
 from ihospital.core.errors import DomainError
+from ihospital.core.files.uploads import check_upload
 
 # What a phone offers for "choose file": photos (iOS converts HEIC to JPEG for these types) and PDFs.
 ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,application/pdf"

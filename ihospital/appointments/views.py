@@ -15,9 +15,9 @@ from ihospital.accounts.forms import attach_error
 from ihospital.accounts.selectors import access_visit_person, visit_person_list
 from ihospital.accounts.views import doctor_required, patient_required
 from ihospital.appointments import forms, selectors, services
-from ihospital.appointments.downloads import attachment_response
 from ihospital.audit.services import Actor
 from ihospital.core.errors import CoreError, DomainError
+from ihospital.core.files.responses import private_file_response
 from ihospital.core.time import now
 from ihospital.scheduling import guidance
 from ihospital.scheduling import selectors as catalog
@@ -221,7 +221,10 @@ def attachment_file(request, attachment_id):
         attachment = selectors.access_attachment(user=request.user, public_id=attachment_id, actor=_actor(request))
     except DomainError:
         raise Http404 from None
-    return attachment_response(attachment)
+    extension = attachment.file.name.rsplit(".", 1)[-1]
+    return private_file_response(
+        request, attachment.file, content_type=attachment.content_type, filename=f"{attachment.public_id}.{extension}"
+    )
 
 
 def _review_page(request, *, problem: dict | None = None, status: int = 200):

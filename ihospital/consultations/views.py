@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ihospital.accounts.views import doctor_required, patient_required, role_required
-from ihospital.appointments.downloads import private_file_response
 from ihospital.appointments.selectors import access_appointment
 from ihospital.audit.services import Actor
 from ihospital.consultations import selectors, services
 from ihospital.consultations.errors import ConsultationError
 from ihospital.consultations.models import Consultation
 from ihospital.core.errors import DomainError
+from ihospital.core.files.responses import private_file_response
 from ihospital.core.time import now
 from ihospital.integrations import video
 from ihospital.integrations.video.base import VideoError
@@ -365,7 +365,7 @@ def image_file(request, consultation_id, message_id):
     except DomainError:
         raise Http404 from None
     return private_file_response(
-        message.image, content_type=message.content_type, filename=message.image.name.rsplit("/", 1)[-1]
+        request, message.image, content_type=message.content_type, filename=message.image.name.rsplit("/", 1)[-1]
     )
 
 
@@ -382,7 +382,10 @@ def recording_file(request, consultation_id, recording_id):
     if not recording.file:
         raise Http404
     return private_file_response(
-        recording.file, content_type=recording.mime_type.split(";")[0], filename=f"{recording.public_id}.webm"
+        request,
+        recording.file,
+        content_type=recording.mime_type.split(";")[0],
+        filename=f"{recording.public_id}.webm",
     )
 
 

@@ -10,9 +10,9 @@ from django.db import transaction
 
 from ihospital.appointments.errors import AppointmentError
 from ihospital.appointments.models import Appointment, Attachment
-from ihospital.appointments.uploads import check_upload
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import CoreError, DomainError
+from ihospital.core.files.uploads import check_upload
 
 EDITABLE = (Appointment.Status.PENDING_PAYMENT, Appointment.Status.REQUESTED)
 

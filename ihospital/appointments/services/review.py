@@ -10,7 +10,7 @@ from ihospital.accounts.models import User
 from ihospital.appointments.errors import AppointmentError
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.notify import notify_patient
-from ihospital.appointments.services._common import move, refund_in_full, release_slot
+from ihospital.appointments.services._common import lock_payment_order, move, refund_in_full, release_slot
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import DomainError
 from ihospital.core.time import now
@@ -62,6 +62,7 @@ def appointment_reject(*, doctor: User | None, appointment: Appointment, reason:
         raise DomainError(
             AppointmentError.INVALID, fields={"reason": _("Give the patient a reason (2–300 characters).")}
         )
+    lock_payment_order(appointment)  # the lock order of payment notifications: order, then booking
     move(appointment, Appointment.Status.REJECTED, reviewed_by=doctor, reviewed_at=now(), reject_reason=reason)
     release_slot(appointment)
     refund_in_full(appointment, reason=f"rejected: {reason}", actor=actor)

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 
 from ihospital.accounts.models import User
 from ihospital.appointments.models import Appointment
-from ihospital.appointments.uploads import UploadError, check_upload
 from ihospital.audit.services import Actor, record
 from ihospital.consultations import events
 from ihospital.consultations.errors import ConsultationError
@@ -21,6 +20,7 @@ from ihospital.consultations.models import Consultation, Message
 from ihospital.consultations.services._common import move, move_appointment, target
 from ihospital.consultations.services.video import consultation_meeting_close
 from ihospital.core.errors import DomainError
+from ihospital.core.files.uploads import check_upload
 from ihospital.core.time import now
 
 Status = Consultation.Status
@@ -65,13 +65,11 @@ def message_image_post(
 ) -> Message:
     """A photo in the room: checked by content, metadata stripped, stored privately.
 
-    Refuses: upload.* (see appointments.uploads), upload.unsupported_type for a PDF (photos only here),
+    Refuses: upload.* (see core.files.uploads), upload.unsupported_type for a PDF (photos only here),
     consultation.not_in_progress.
     """
     _require_in_progress(consultation)
-    checked = check_upload(name=name, data=data, max_bytes=settings.CHAT_IMAGE_MAX_BYTES)
-    if not checked.content_type.startswith("image/"):
-        raise DomainError(UploadError.UNSUPPORTED_TYPE)
+    checked = check_upload(name=name, data=data, max_bytes=settings.CHAT_IMAGE_MAX_BYTES, images_only=True)
     message = Message(
         consultation=consultation, sender=sender, kind=Message.Kind.IMAGE, content_type=checked.content_type
     )

@@ -6,9 +6,9 @@ The type is decided by the bytes, never by the file name or the client's content
   metadata (EXIF with GPS, XMP, comments, PNG text chunks, ICC profiles) after the EXIF orientation has
   been applied, so a photo of a report stays upright and tells nothing about where it was taken. Colours
   in another ICC profile (iPhone Display P3) are converted to sRGB first so they still look right.
-- A PDF is stored unchanged, but only when it is complete and carries no scripts, launch actions or
-  embedded files. Object streams are inflated to look inside them; an encrypted PDF can't be looked
-  into and is refused.
+- A PDF is stored unchanged, but only when qpdf (pikepdf) parses it without having to repair it and it
+  carries no scripts, actions that reach outside the document, embedded files or XFA forms. An
+  encrypted PDF is refused.
 
 Size and pixel limits are checked before anything is decoded.
 """
@@ -20,16 +20,18 @@ import re
 import struct
 import unicodedata
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, ImageOps
 
 from ihospital.core.errors import DomainError, ErrorCode
+
+if TYPE_CHECKING:
+    import pikepdf
 
 MB = 1024 * 1024
 # 40 MP holds any ordinary phone photo (12-24 MP) and bounds the memory one decode can take (~160 MB).
@@ -38,7 +40,6 @@ JPEG_QUALITY = 90
 WEBP_QUALITY = 90
 MAX_NAME_LENGTH = 100
 PDF_EOF_WINDOW = 1024  # "%%EOF" may be followed by line ends and padding
-OBJECT_STREAMS_BUDGET = 64 * MB  # inflated object streams in one PDF; more is a zip bomb
 
 
 class UploadError:
@@ -92,12 +93,18 @@ _PDF = _Kind("application/pdf", "pdf")
 
 
 def check_upload(
-    *, name: str, data: bytes | BinaryIO, max_bytes: int, max_pixels: int = MAX_IMAGE_PIXELS
+    *,
+    name: str,
+    data: bytes | BinaryIO,
+    max_bytes: int,
+    max_pixels: int = MAX_IMAGE_PIXELS,
+    images_only: bool = False,
 ) -> CheckedFile:
     """Validate an upload by its content and return what may be stored.
 
     ``data`` is bytes or a binary file, read from the start if it can seek; at most ``max_bytes + 1``
-    bytes are read, so an oversize upload is refused without being held in memory.
+    bytes are read, so an oversize upload is refused without being held in memory. ``images_only``
+    refuses a PDF as unsupported before parsing it (a chat photo).
     Refuses (DomainError): upload.too_large, upload.empty, upload.unsupported_type, upload.corrupt,
     upload.too_many_pixels, upload.pdf_active_content, upload.pdf_encrypted.
     """
@@ -107,6 +114,8 @@ def check_upload(
     if not raw:
         raise DomainError(UploadError.EMPTY)
     if raw.startswith(b"%PDF-"):
+        if images_only:
+            raise DomainError(UploadError.UNSUPPORTED_TYPE)
         content, kind = _check_pdf(raw), _PDF
     else:
         content, kind = _clean_image(raw, max_pixels=max_pixels)
@@ -220,70 +229,102 @@ def _output_mode(image: Image.Image, image_format: str) -> Image.Image:
 
 # -------------------------------------------------------------------------------------------------- PDFs
 
-# A PDF name ends at whitespace or a delimiter: "/Launch" must not match "/LaunchDate".
-_NAME_END = rb"(?![^\s()<>\[\]{}/%])"
-_ACTIVE = re.compile(
-    rb"/(?:JavaScript|Launch|EmbeddedFiles?|RichMedia)"
-    + _NAME_END
-    # /JS is short enough to turn up by chance in compressed data, so it counts only with its value:
-    # a string, a hex string or an indirect reference, after optional whitespace and comments.
-    + rb"|/JS(?:\s|%[^\r\n]*[\r\n])*(?:[(<]|\d+\s+\d+\s+R)"
+# What makes a PDF do something besides showing its pages. Keys: scripts (/JS, the /JavaScript name
+# tree), additional actions run on events (/AA: opening a page, a form field's keystroke…), embedded and
+# attached files (/EmbeddedFiles name tree, a file specification's /EF), XFA forms (scripted XML).
+_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/AA", "/EmbeddedFiles", "/EF", "/XFA", "/RichMediaContent"})
+# Names: action types that run code or reach outside the document (whether under /OpenAction, a link
+# or a form field), and the types of embedded files and rich media.
+_ACTIVE_NAMES = frozenset(
+    {
+        "/JavaScript",
+        "/Launch",
+        "/SubmitForm",
+        "/ImportData",
+        "/GoToR",
+        "/GoToE",
+        "/RichMediaExecute",
+        "/EmbeddedFile",
+        "/FileAttachment",
+        "/RichMedia",
+    }
 )
-_ENCRYPT = re.compile(rb"/Encrypt" + _NAME_END)
-_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm" + _NAME_END)
-_STREAM_START = re.compile(rb">>\s*stream\r?\n")  # a stream's dictionary ends right before its data
-_DICTIONARY_WINDOW = 4096  # how far before "stream" to look for /Type /ObjStm
+# qpdf's decoders, for every Pdf in the process (pikepdf has no per-document limit). Parsing inflates
+# object streams, and deflate shrinks zeros ~1000 times: 10 MB could claim 10 GB.
+QPDF_DECODE_MAX_MEMORY = 64 * MB
 
 
 def _check_pdf(raw: bytes) -> bytes:
-    """Accept a complete PDF without active content, unchanged.
+    """Accept a complete, unencrypted PDF without active content, unchanged.
 
-    A heuristic scan, not a parser: it finds what ordinary PDF tools write, and fails closed where it
-    can't look (encryption, object streams that don't inflate).
+    qpdf (through pikepdf) parses every object, those compressed in object streams included, and
+    returns names decoded (``/J#61vaScript`` is ``/JavaScript``). A file qpdf can open only by repairing
+    it (a broken cross-reference table, a stream that doesn't decode) is refused as damaged: viewers
+    repair differently, and what one of them would run is what this check has to see.
     """
-    if b"%%EOF" not in raw[-PDF_EOF_WINDOW:]:
+    import pikepdf  # here, not at the top: its import logs a line, and most processes never see a PDF
+
+    if b"%%EOF" not in raw[-PDF_EOF_WINDOW:]:  # an upload cut short, which qpdf would quietly repair
         raise DomainError(UploadError.CORRUPT)
-    names = _unescape_names(raw)
-    if _ENCRYPT.search(names):
-        raise DomainError(UploadError.PDF_ENCRYPTED)
-    if _ACTIVE.search(names) or any(_ACTIVE.search(_unescape_names(text)) for text in _object_streams(raw)):
+    _limit_qpdf_memory()
+    try:
+        with pikepdf.open(BytesIO(raw)) as pdf:
+            if pdf.is_encrypted:  # an empty user password opens it, but it stays encrypted on disk
+                raise DomainError(UploadError.PDF_ENCRYPTED)
+            active = _has_active_content(pdf)
+            repaired = bool(pdf.get_warnings())
+    except pikepdf.PasswordError as exc:
+        raise DomainError(UploadError.PDF_ENCRYPTED) from exc
+    except (pikepdf.PdfError, RuntimeError, ValueError, OverflowError) as exc:  # what qpdf raises on bad input
+        raise DomainError(UploadError.CORRUPT) from exc
+    if active:
         raise DomainError(UploadError.PDF_ACTIVE_CONTENT)
+    if repaired:
+        raise DomainError(UploadError.CORRUPT)
     return raw
 
 
-def _unescape_names(text: bytes) -> bytes:
-    # "/J#61vaScript" is the name /JavaScript.
-    return _NAME_ESCAPE.sub(lambda match: bytes([int(match.group(1), 16)]), text)
+@lru_cache(maxsize=1)
+def _limit_qpdf_memory() -> None:
+    """Bound what qpdf may inflate, once per process (the setting is global; the same value each time)."""
+    import pikepdf.settings
+
+    limits = pikepdf.settings.get_qpdf_limits()
+    lower = {
+        name: QPDF_DECODE_MAX_MEMORY
+        for name in ("flate_max_memory", "png_max_memory", "tiff_max_memory", "run_length_max_memory")
+        if not limits[name] or limits[name] > QPDF_DECODE_MAX_MEMORY
+    }
+    if lower:
+        pikepdf.settings.set_qpdf_limits(**lower)
 
 
-def _object_streams(raw: bytes) -> list[bytes]:
-    """Inflated object streams: PDF 1.5+ may compress whole objects, actions included, into them."""
-    inflated: list[bytes] = []
-    budget = OBJECT_STREAMS_BUDGET
-    for start, body in _streams(raw):
-        if not _OBJECT_STREAM.search(_unescape_names(raw[max(0, start - _DICTIONARY_WINDOW) : start])):
+def _has_active_content(pdf: pikepdf.Pdf) -> bool:
+    """Whether any object, referenced or not, holds an active key or name. Every indirect object is
+    visited once through ``pdf.objects``; the walk below it stops at references."""
+    return any(_holds_active(obj) for obj in [pdf.trailer, *pdf.objects])
+
+
+def _holds_active(root: pikepdf.Object) -> bool:
+    import pikepdf
+
+    pending = [root]
+    while pending:
+        obj = pending.pop()
+        if isinstance(obj, pikepdf.Name):
+            if str(obj) in _ACTIVE_NAMES:
+                return True
             continue
-        try:
-            text = zlib.decompressobj().decompress(body, budget + 1)
-        except zlib.error as exc:
-            raise DomainError(UploadError.CORRUPT) from exc  # can't be looked into, so can't be trusted
-        budget -= len(text)
-        if budget < 0:
-            raise DomainError(UploadError.CORRUPT)
-        inflated.append(text)
-    return inflated
-
-
-def _streams(raw: bytes) -> Iterator[tuple[int, bytes]]:
-    """(offset of the stream's dictionary end, body) of each stream; linear time even on hostile input."""
-    position = 0
-    while match := _STREAM_START.search(raw, position):
-        end = raw.find(b"endstream", match.end())
-        if end == -1:
-            return
-        yield match.start(), raw[match.end() : end]
-        position = end + len(b"endstream")
+        if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+            if not _ACTIVE_KEYS.isdisjoint(obj.keys()):
+                return True
+            children = list(obj.values())
+        elif isinstance(obj, pikepdf.Array):
+            children = list(obj)
+        else:
+            continue
+        pending.extend(child for child in children if not getattr(child, "is_indirect", False))
+    return False
 
 
 # ------------------------------------------------------------------------------------------------- names

@@ -1,17 +1,19 @@
-"""Uploads are judged by their bytes: images are re-encoded without metadata, PDFs must be inert."""
+"""Uploads are judged by their bytes: images are re-encoded without metadata, PDFs must parse and be inert."""
 
 import hashlib
 import struct
 import zlib
 from io import BytesIO
 
+import pikepdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from pikepdf import Array, Dictionary, Name, String
 from PIL import Image, ImageCms
 from PIL.PngImagePlugin import PngInfo
 
-from ihospital.appointments.uploads import MB, UploadError, check_upload, safe_name
 from ihospital.core.errors import DomainError
+from ihospital.core.files.uploads import MB, QPDF_DECODE_MAX_MEMORY, UploadError, check_upload, safe_name
 
 
 @pytest.fixture
@@ -65,8 +67,8 @@ def close_to(pixel, colour, tolerance=40) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))
 
 
-def minimal_pdf(extra_object: bytes = b"") -> bytes:
-    """A small valid PDF (catalog, pages, one empty page) with a correct xref table."""
+def minimal_pdf(*extra_objects: bytes) -> bytes:
+    """A small valid PDF (catalog, pages, one empty page, then objects 4, 5…) with a correct xref table."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -74,8 +76,7 @@ def minimal_pdf(extra_object: bytes = b"") -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 << /BaseFont /JSans >> >> >>"
         b" >>",
     ]
-    if extra_object:
-        objects.append(extra_object)
+    objects.extend(extra_objects)
     out = BytesIO()
     out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -213,43 +214,125 @@ def test_minimal_pdf_is_accepted_unchanged():
     [
         b"<< /S /JavaScript /JS (app.alert(1)) >>",
         b"<< /S /J#61vaScript >>",  # a name written with a hex escape
-        b"<< /JS 5 0 R >>",
+        (b"<< /JS 5 0 R >>", b"(app.alert(1))"),  # a reference to a script (to nothing, it would be null)
         b"<< /JS\n%comment\n<616c657274> >>",
         b"<< /S /Launch /F (cmd.exe) >>",
-        b"<< /Names << /EmbeddedFiles 6 0 R >> >>",
+        (b"<< /Names << /EmbeddedFiles 5 0 R >> >>", b"<< /Names [(a.exe) 6 0 R] >>", b"<< /Type /Filespec >>"),
         b"<< /Type /EmbeddedFile /Length 0 >>",
     ],
 )
 def test_pdf_with_active_content_is_refused(action):
-    refused(UploadError.PDF_ACTIVE_CONTENT, minimal_pdf(action), name="r.pdf")
+    objects = action if isinstance(action, tuple) else (action,)
+    refused(UploadError.PDF_ACTIVE_CONTENT, minimal_pdf(*objects), name="r.pdf")
 
 
-def test_javascript_hidden_in_a_compressed_object_stream_is_found():
-    hidden = zlib.compress(b"9 0 << /S /JavaScript /JS (app.alert(1)) >>")
-    stream = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (
-        len(hidden),
-        hidden,
-    )
-    refused(UploadError.PDF_ACTIVE_CONTENT, minimal_pdf(stream))
+def pikepdf_made(decorate=None, **save_options) -> bytes:
+    """A one-page PDF as pikepdf (qpdf) writes it, after ``decorate(pdf)`` added whatever the test needs."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    if decorate:
+        decorate(pdf)
+    out = BytesIO()
+    pdf.save(out, **save_options)
+    return out.getvalue()
 
 
-def test_object_stream_that_does_not_inflate_is_refused():
-    stream = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length 8 >>\nstream\nnotzlib!\nendstream"
-    refused(UploadError.CORRUPT, minimal_pdf(stream))
+def open_action_script(pdf):
+    pdf.Root.OpenAction = pdf.make_indirect(Dictionary(S=Name.JavaScript, JS=String("app.alert(1);  ")))
 
 
-def test_a_plain_compressed_object_stream_passes():
-    inflated = zlib.compress(b"9 0 << /Type /Annot /Subtype /Text >>")
-    stream = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (
-        len(inflated),
-        inflated,
-    )
-    check_upload(name="ok.pdf", data=minimal_pdf(stream), max_bytes=LIMIT)
+def test_a_clean_pdf_made_by_a_real_writer_is_accepted_unchanged():
+    pdf = pikepdf_made(object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    assert check_upload(name="r.pdf", data=pdf, max_bytes=LIMIT).content == pdf
 
 
-def test_encrypted_pdf_is_refused():
-    pdf = minimal_pdf().replace(b"/Root 1 0 R", b"/Root 1 0 R /Encrypt 9 0 R")
-    refused(UploadError.PDF_ENCRYPTED, pdf)
+def test_an_open_action_going_to_the_first_page_and_a_web_link_are_not_active():
+    def link_and_open_at_page_one(pdf):
+        pdf.Root.OpenAction = Array([pdf.pages[0].obj, Name.Fit])
+        link = Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=[0, 0, 100, 20])
+        link.A = Dictionary(S=Name.URI, URI=String("https://hospital.example/report"))
+        pdf.pages[0].Annots = pdf.make_indirect(Array([pdf.make_indirect(link)]))
+
+    check_upload(name="r.pdf", data=pikepdf_made(link_and_open_at_page_one), max_bytes=LIMIT)
+
+
+def test_an_open_action_running_javascript_is_refused():
+    refused(UploadError.PDF_ACTIVE_CONTENT, pikepdf_made(open_action_script))
+
+
+def test_javascript_compressed_into_an_object_stream_is_found():
+    pdf = pikepdf_made(open_action_script, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    assert b"JavaScript" not in pdf  # only the parser, inflating the object stream, can see it
+    refused(UploadError.PDF_ACTIVE_CONTENT, pdf)
+
+
+def test_a_name_written_with_hex_escapes_is_read_as_the_parser_reads_it():
+    pdf = pikepdf_made(open_action_script, compress_streams=False)
+    # The same length, so the cross-reference offsets stay right: /J#61vaScript is /JavaScript.
+    obfuscated = pdf.replace(b"(app.alert\\(1\\);  ) /S /JavaScript", b"(app.alert\\(1\\);) /S /J#61vaScript")
+    assert obfuscated != pdf and b"/JavaScript" not in obfuscated
+    refused(UploadError.PDF_ACTIVE_CONTENT, obfuscated)
+
+
+def test_an_embedded_file_is_refused():
+    def attach(pdf):
+        pdf.attachments["results.exe"] = pikepdf.AttachedFileSpec(pdf, b"MZ...", mime_type="application/x-msdos")
+
+    refused(UploadError.PDF_ACTIVE_CONTENT, pikepdf_made(attach))
+
+
+@pytest.mark.parametrize(
+    "decorate",
+    [
+        lambda pdf: setattr(pdf.pages[0].obj, "AA", Dictionary(O=Dictionary(S=Name.GoTo, D=Array([0, Name.Fit])))),
+        lambda pdf: setattr(pdf.Root, "AcroForm", Dictionary(Fields=Array([]), XFA=pdf.make_stream(b"<xdp/>"))),
+        lambda pdf: setattr(pdf.Root, "OpenAction", Dictionary(S=Name.Launch, F=String("cmd.exe"))),
+        lambda pdf: setattr(pdf.Root, "OpenAction", Dictionary(S=Name.SubmitForm, F=String("https://evil.example"))),
+    ],
+    ids=["additional-actions", "xfa-form", "launch", "submit-form"],
+)
+def test_other_active_content_made_by_a_real_writer_is_refused(decorate):
+    refused(UploadError.PDF_ACTIVE_CONTENT, pikepdf_made(decorate))
+
+
+def test_a_form_field_running_javascript_on_a_keystroke_is_refused():
+    def scripted_field(pdf):
+        field = pdf.make_indirect(
+            Dictionary(FT=Name.Tx, T=String("age"), AA=Dictionary(K=Dictionary(S=Name.JavaScript, JS=String("1"))))
+        )
+        pdf.Root.AcroForm = Dictionary(Fields=Array([field]))
+
+    refused(UploadError.PDF_ACTIVE_CONTENT, pikepdf_made(scripted_field))
+
+
+def test_an_object_stream_that_does_not_inflate_is_corrupt():
+    pdf = pikepdf_made(object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    data = pdf.index(b"stream", pdf.index(b"/ObjStm")) + len(b"stream\n") + 4
+    damaged = pdf[:data] + bytes(byte ^ 0x55 for byte in pdf[data : data + 16]) + pdf[data + 16 :]
+    refused(UploadError.CORRUPT, damaged)
+
+
+def test_an_object_stream_that_inflates_beyond_the_limit_is_corrupt():
+    def bomb(pdf):  # 130 KB on disk, twice the limit inflated
+        pdf.Root.Padding = pdf.make_indirect(Dictionary(Zeros=String(b"0" * 2 * QPDF_DECODE_MAX_MEMORY)))
+
+    refused(UploadError.CORRUPT, pikepdf_made(bomb, object_stream_mode=pikepdf.ObjectStreamMode.generate))
+
+
+@pytest.mark.parametrize("user_password", ["", "secret"])
+def test_encrypted_pdf_is_refused(user_password):
+    encryption = pikepdf.Encryption(owner="hospital", user=user_password)
+    refused(UploadError.PDF_ENCRYPTED, pikepdf_made(encryption=encryption))
+
+
+def test_garbage_after_a_pdf_header_is_corrupt():
+    refused(UploadError.CORRUPT, b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n")
+
+
+def test_a_pdf_that_only_opens_after_repair_is_corrupt():
+    pdf = pikepdf_made()
+    broken_xref = pdf.replace(b"startxref\n", b"startxref\n1")  # points into nowhere; viewers would rebuild it
+    refused(UploadError.CORRUPT, broken_xref)
 
 
 def test_pdf_without_an_end_is_corrupt():
@@ -314,3 +397,9 @@ def test_multi_picture_jpeg_from_a_phone_is_accepted_as_its_first_picture():
     checked = check_upload(name="DSC_0001.JPG", data=out.getvalue(), max_bytes=LIMIT)
     cleaned = Image.open(BytesIO(checked.content))
     assert (checked.content_type, cleaned.format, cleaned.size) == ("image/jpeg", "JPEG", (40, 20))
+
+
+def test_where_only_photos_are_taken_a_pdf_is_unsupported_without_being_parsed(monkeypatch):
+    monkeypatch.setattr(pikepdf, "open", lambda *args, **kwargs: pytest.fail("parsed"))
+    refused(UploadError.UNSUPPORTED_TYPE, minimal_pdf(), images_only=True)
+    assert check_upload(name="a.png", data=encoded(two_colour_image(), "PNG"), max_bytes=LIMIT, images_only=True)
