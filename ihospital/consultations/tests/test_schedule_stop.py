@@ -202,3 +202,28 @@ def test_the_doctor_reads_the_stop_notice_in_their_own_language(alice, dr_bob, c
     appointment = _in_state("requested", alice, dr_bob, commit)
     _stop(appointment, commit)
     assert Notification.objects.get(user=dr_bob).title == "Your online clinic was stopped"
+
+
+def test_the_back_offices_stop_action_goes_through_the_service(alice, dr_bob, commit, admin_client_for):
+    appointment = _in_state("requested", alice, dr_bob, commit)
+    client = admin_client_for("hospital_admin")
+    with commit():
+        response = client.post(
+            "/admin/scheduling/schedule/",
+            {"action": "stop_schedules", "_selected_action": [appointment.schedule_id], "reason": REASON},
+            follow=True,
+        )
+    assert response.status_code == 200
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled" and Refund.objects.count() == 1
+    assert AuditEvent.objects.get(action="schedule.stop").details["reason"] == REASON
+
+
+def test_the_stop_action_needs_a_reason(alice, dr_bob, commit, admin_client_for):
+    appointment = _in_state("requested", alice, dr_bob, commit)
+    admin_client_for("hospital_admin").post(
+        "/admin/scheduling/schedule/",
+        {"action": "stop_schedules", "_selected_action": [appointment.schedule_id], "reason": ""},
+    )
+    appointment.refresh_from_db()
+    assert appointment.status == "requested" and appointment.schedule.status == "open"
