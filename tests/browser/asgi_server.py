@@ -9,9 +9,25 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
+import httpx
 import uvicorn
+
+START_SECONDS = 10
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling a waiting thread the moment it listens (or that it gave up)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.ready.set()  # listening, or failed (then `started` stays False)
 
 
 class AsgiServer:
@@ -23,16 +39,22 @@ class AsgiServer:
         config = uvicorn.Config(
             "config.asgi:application", host="127.0.0.1", port=self.port, lifespan="off", log_level="warning"
         )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="asgi-test-server", daemon=True)
+        self.server = _Server(config)
+        self.thread = threading.Thread(target=self._run, name="asgi-test-server", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        finally:
+            self.server.ready.set()  # it could not even start: don't leave start() waiting
 
     def start(self) -> AsgiServer:
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test ASGI server did not start")
-            time.sleep(0.05)
+        if not self.server.ready.wait(START_SECONDS) or not self.server.started:
+            raise RuntimeError("the test ASGI server did not start")
+        health = httpx.get(f"{self.url}/healthz", timeout=START_SECONDS)
+        if health.status_code != 200:
+            raise RuntimeError(f"the test ASGI server answers /healthz with {health.status_code}")
         return self
 
     def stop(self) -> None:

@@ -19,7 +19,7 @@ from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from ihospital.consultations import webm
-from ihospital.consultations.models import Consultation, Recording
+from ihospital.consultations.models import Consultation, Recording, RecordingChunk
 from ihospital.consultations.services import reminders_send_due
 from ihospital.consultations.tests.conftest import accepted_booking
 from ihospital.core.testing.personas import PASSWORD
@@ -59,11 +59,13 @@ def signed_in_context(browser: Browser, server: AsgiServer, user, **options) -> 
 
 
 def wait_until(condition, *, seconds: float = 15, what: str = "") -> None:
+    """Wait for ``condition()``, a fact in the database that no page shows (the server thread writes it),
+    looking every 0.1 s; fail after ``seconds``. Anything a page shows is waited on with ``expect``."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {seconds} s: {what}")
-        time.sleep(0.2)
+        time.sleep(0.1)
 
 
 @pytest.mark.browser
@@ -82,7 +84,8 @@ def test_patient_and_doctor_meet_by_video_and_the_call_is_recorded(
         doctor.goto("/staff/desk/")
         expect(doctor.get_by_test_id("queue-empty")).to_be_visible()
         patient.goto(f"/p/appointments/{appointment.public_id}/")
-        patient.wait_for_timeout(500)  # the notifications socket connects
+        # The reminder is pushed to the page only once its notifications socket has joined.
+        expect(patient.locator("html")).to_have_attribute("data-live-socket", "open")
         assert reminders_send_due() == 1
         banner = patient.get_by_test_id("live-banner")
         expect(banner).to_be_visible()
@@ -150,7 +153,10 @@ def test_patient_and_doctor_meet_by_video_and_the_call_is_recorded(
         patient.get_by_test_id("chat-send").click()
         expect(doctor.get_by_test_id("chat-message").filter(has_text="网络恢复了")).to_be_visible()
         patient.get_by_test_id("remote-video").evaluate(VIDEO_PLAYING)
-        doctor.wait_for_timeout(6000)  # at least one 5-second recording chunk
+        wait_until(
+            lambda: RecordingChunk.objects.filter(recording__consultation__appointment=appointment).exists(),
+            what="the first 5-second recording chunk stored",
+        )
         screenshot(patient, "consultation-4-room-patient")
         screenshot(doctor, "consultation-4-room-doctor")
 

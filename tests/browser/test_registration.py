@@ -2,15 +2,15 @@
 sandbox cashier, the doctor accepts, or declines and the fee comes back.
 
 The sandbox posts its signed notifications over real HTTP to the live server (PUBLIC_BASE_URL). Huey runs in
-immediate mode (root conftest): what is due now runs inline, and what is scheduled for later (a refund the
-"bank" completes after PAYMENT_SANDBOX_REFUND_DELAY_SECONDS, a notification retry) waits in huey's memory
-until ``run_due_tasks`` runs it, as the worker's scheduler would.
+immediate mode (root conftest): what is due now runs inline, even in the live server's threads, so a payment
+notification has been applied by the time the cashier sends the browser back. What is scheduled for later (a
+refund the "bank" completes after PAYMENT_SANDBOX_REFUND_DELAY_SECONDS, a notification retry) waits in huey's
+memory until ``time_passes`` runs it: the test moves the clock forward instead of waiting for it.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 
@@ -20,6 +20,7 @@ from huey.contrib.djhuey import HUEY
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 
+import config.settings as configured
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.services import appointment_book, appointment_checkout
 from ihospital.appointments.tests.factories import booking, online_schedule, visit_person
@@ -30,40 +31,42 @@ from ihospital.integrations.payproviders.sandbox import trades
 from ihospital.payments.models import PaymentOrder
 
 DESK = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
-WAIT_SECONDS = 15  # bounded wait for asynchronous outcomes (payment notification, refund)
 
 
 @pytest.fixture(autouse=True)
 def sandbox_over_http(settings, live_server):
-    """The sandbox reaches the live server over HTTP, quickly: short retry and refund delays."""
+    """The sandbox as it runs outside tests (the root conftest makes it answer in process, at once): it
+    reaches the live server over HTTP, and a refund stays pending until time passes."""
     settings.PUBLIC_BASE_URL = live_server.url
     settings.PAYMENT_PROVIDER = "ihospital.integrations.payproviders.sandbox.provider.SandboxPayProvider"
-    settings.PAYMENT_SANDBOX_TRANSPORT = "httpx.HTTPTransport"
-    settings.PAYMENT_SANDBOX_RETRY_FACTOR = 0.02  # 15 s → 0.3 s
-    settings.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = 1
+    settings.PAYMENT_SANDBOX_TRANSPORT = configured.PAYMENT_SANDBOX_TRANSPORT
+    settings.PAYMENT_SANDBOX_RETRY_FACTOR = configured.PAYMENT_SANDBOX_RETRY_FACTOR
+    settings.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = configured.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS
     HUEY.flush()
     yield
     HUEY.flush()
 
 
-def run_due_tasks() -> int:
-    """What huey's scheduler does each second: run the scheduled tasks that are due."""
-    moment = datetime.now(UTC).replace(tzinfo=None)
-    due = HUEY.read_schedule(moment)
-    for task in due:
-        HUEY.execute(task, timestamp=moment)
-    return len(due)
+def time_passes(seconds: float = 60) -> int:
+    """Run the tasks huey holds for the next ``seconds`` (the bank completing a refund, a notification
+    retry), and whatever those schedule in turn within that time, as its scheduler would once their time
+    came. Later ones (a hold's expiry after 15 minutes) stay scheduled. Returns how many ran."""
+    ran = 0
+    for _round in range(20):  # a notification is retried at most 15 times (WeChat's schedule)
+        moment = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=seconds)
+        due = HUEY.read_schedule(moment)
+        if not due:
+            return ran
+        for task in due:
+            HUEY.execute(task, timestamp=moment)
+        ran += len(due)
+    raise AssertionError("huey keeps scheduling tasks")
 
 
-def reload_until(page: Page, locator, *, seconds: float = WAIT_SECONDS) -> None:
-    """Reload (as a patient pulls to refresh) until ``locator`` shows, running due tasks in between."""
-    deadline = time.monotonic() + seconds
-    while not locator.is_visible():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not shown within {seconds} s: {locator}")
-        run_due_tasks()
-        time.sleep(0.2)
-        page.reload()
+def pull_to_refresh(page: Page, locator) -> None:
+    """The patient reloads the page once whatever was pending has happened: ``locator`` must show."""
+    time_passes()
+    page.reload()
     expect(locator).to_be_visible()
 
 
@@ -145,7 +148,7 @@ def test_patient_books_with_a_photo_pays_and_the_doctor_accepts(
     patient.get_by_test_id("sandbox-confirm").click()
     appointment = Appointment.objects.get(account=alice)
     expect(patient).to_have_url(appointment_url(live_server, appointment))
-    reload_until(patient, patient.locator("[data-testid=state][data-status=requested]"))
+    pull_to_refresh(patient, patient.locator("[data-testid=state][data-status=requested]"))
     expect(patient.get_by_test_id("status")).to_have_attribute("data-status", "requested")
     expect(patient.get_by_test_id("attachment")).to_have_count(1)
     screenshot(patient, "registration-paid-awaiting-review")
@@ -182,11 +185,12 @@ def test_the_doctor_declines_and_the_patient_sees_the_refund_arrive(
     clinic = online_schedule(dr_bob, capacity=2)
     appointment = appointment_book(account=alice, data=booking(visit_person(alice), clinic), actor=Actor.of(alice))
     appointment_checkout(appointment=appointment, actor=Actor.of(alice))
-    trades.pay(PaymentOrder.objects.get(public_id=appointment.payment_order_id).out_trade_no)  # notifies over HTTP
+    order = PaymentOrder.objects.get(public_id=appointment.payment_order_public_id)
+    trades.pay(order.out_trade_no)  # notifies over HTTP
 
     patient = signed_in(new_phone_context(browser), live_server, alice).new_page()
     patient.goto(appointment_url(live_server, appointment))
-    reload_until(patient, patient.locator("[data-testid=state][data-status=requested]"))
+    pull_to_refresh(patient, patient.locator("[data-testid=state][data-status=requested]"))
 
     doctor = new_phone_context(browser, **DESK).new_page()
     sign_in_staff(doctor, live_server, "dr_bob", "/staff/review/")
@@ -203,8 +207,8 @@ def test_the_doctor_declines_and_the_patient_sees_the_refund_arrive(
     expect(patient.get_by_test_id("rejected-note")).to_contain_text("病情需要面诊")
     expect(patient.get_by_test_id("refund-pending")).to_be_visible()
     screenshot(patient, "registration-declined-refund-pending")
-    reload_until(patient, patient.get_by_test_id("refund-done"))
+    pull_to_refresh(patient, patient.get_by_test_id("refund-done"))
     expect(patient.get_by_test_id("status")).to_have_attribute("data-refund", "done")
     screenshot(patient, "registration-declined-refunded")
-    order = PaymentOrder.objects.get(public_id=appointment.payment_order_id)
+    order.refresh_from_db()
     assert (order.status, order.refunded_fen) == ("refunded", 3000)

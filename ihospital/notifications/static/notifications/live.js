@@ -35,6 +35,8 @@ function connect() {
   const socket = new WebSocket(`${scheme}://${location.host}${PATH}`);
   socket.addEventListener("open", () => {
     delay = FIRST_DELAY_MS;
+    // Joined: the server adds the socket to the person's group before accepting it (tests wait on this).
+    document.documentElement.dataset.liveSocket = "open";
   });
   socket.addEventListener("message", (frame) => {
     const data = JSON.parse(frame.data);
@@ -42,6 +44,7 @@ function connect() {
     if (data.event === "notification") showBanner(data);
   });
   socket.addEventListener("close", (closed) => {
+    document.documentElement.dataset.liveSocket = "closed";
     if (closed.code === NOT_SIGNED_IN) return; // the next page load asks to sign in again
     // Jitter spreads the reconnections of every open page after a server restart.
     setTimeout(connect, delay + Math.random() * delay);
