@@ -4,9 +4,11 @@ order, noting gaps, and measures the duration from the stream itself."""
 from __future__ import annotations
 
 import hashlib
+import tracemalloc
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor
@@ -19,7 +21,9 @@ from ihospital.consultations.services import (
     recording_start,
     recordings_assemble_idle,
 )
+from ihospital.consultations.services import recording as recording_service
 from ihospital.consultations.tests.conftest import checked_in, code_of
+from ihospital.core.testing.concurrency import race
 from ihospital.core.time import now
 
 # --- a synthetic WebM stream, as MediaRecorder writes it (live: unknown sizes, no Duration) -----------
@@ -302,3 +306,145 @@ def test_the_duration_is_in_timecode_scale_units():
 def test_something_that_is_not_a_live_webm_stream_is_left_alone():
     for data in (b"", b"not webm at all", ebml_header(), ebml_header() + bytes.fromhex("1F43B675")):
         assert webm.with_duration(data, 1000) == data
+
+
+# --- assembling without holding the take, and without storage I/O in a transaction --------------------
+
+
+def big_take(clusters: int = 40, blocks: int = 10, block_bytes: int = 15_000) -> bytes:
+    """~6 MB of WebM: clusters of large blocks, as a real video take has."""
+    frames = b"".join(
+        bytes.fromhex("1F43B675")
+        + UNKNOWN_SIZE
+        + element("E7", (c * 1000).to_bytes(2, "big"))
+        + b"".join(simple_block(b * 100, b"\x5a" * block_bytes) for b in range(blocks))
+        for c in range(clusters)
+    )
+    return ebml_header() + segment_start() + frames
+
+
+def test_a_long_take_is_assembled_a_piece_at_a_time(in_progress, confirmed_bob, monkeypatch):
+    data = big_take()
+    recording = start(in_progress, confirmed_bob)
+    for seq, part in enumerate(chunks_of(data, 3)):
+        add(recording, seq, part)
+    reads: list[int] = []
+    storage = Recording._meta.get_field("file").storage
+    open_file = storage.open
+
+    class Counted:
+        def __init__(self, file):
+            self.file = file
+
+        def read(self, size=-1):
+            reads.append(size)
+            return self.file.read(size)
+
+        def close(self):
+            self.file.close()
+
+    def counted_open(name, mode="rb"):
+        return Counted(open_file(name, mode))
+
+    monkeypatch.setattr(storage, "open", counted_open)
+    tracemalloc.start()
+    try:
+        assert recording_assemble(recording_pk=recording.pk) is not None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0 < max(reads) <= recording_service.COPY_PIECE  # never "read it all" (-1) nor more than a piece
+    assert peak < len(data) / 3, f"{peak} bytes held for a {len(data)}-byte take"
+    recording.refresh_from_db()
+    assert recording.duration_ms == 39_900
+    with recording.file.open("rb") as file:
+        stored = file.read()
+    assert stored == webm.with_duration(data, 39_900)
+    assert recording.sha256 == hashlib.sha256(stored).hexdigest() and recording.size == len(stored)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_are_written_and_read_outside_any_transaction(in_progress, confirmed_bob, monkeypatch):
+    storage = Recording._meta.get_field("file").storage
+    inside: list[str] = []
+    for method in ("_save", "_open", "delete"):
+        real = getattr(storage, method)
+
+        def spied(*args, _real=real, _method=method, **kwargs):
+            if connection.in_atomic_block:
+                inside.append(_method)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(storage, method, spied)
+    recording = start(in_progress, confirmed_bob)
+    data = stream(cluster(0, 0, 500), cluster(1000, 0))
+    add(recording, 0, data[:40])
+    add(recording, 0, data[:40])  # a retry
+    add(recording, 1, data[40:])
+    assert recording_assemble(recording_pk=recording.pk) is not None
+    assert code_of(lambda: add(recording, 2, cluster(2000, 0))) == "consultation.recording_closed"
+    assert inside == []
+
+
+def test_a_claimed_take_accepts_no_chunk_and_is_not_assembled_twice(in_progress, confirmed_bob):
+    recording = start(in_progress, confirmed_bob)
+    add(recording, 0, stream(cluster(0, 0, 500)))
+    Recording.objects.filter(pk=recording.pk).update(assembling_since=now())  # another worker is at it
+    assert code_of(lambda: add(recording, 1, cluster(1000, 0))) == "consultation.recording_closed"
+    assert recording_assemble(recording_pk=recording.pk) is None
+    assert recordings_assemble_idle() == 0
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over(in_progress, confirmed_bob):
+    recording = start(in_progress, confirmed_bob)
+    add(recording, 0, stream(cluster(0, 0, 500)))
+    dead = now() - recording_service.ASSEMBLY_LEASE - timedelta(minutes=1)
+    Recording.objects.filter(pk=recording.pk).update(assembling_since=dead, last_chunk_at=dead)
+    assert recordings_assemble_idle() == 1
+    recording.refresh_from_db()
+    assert recording.assembled_at is not None and recording.duration_ms == 500
+
+
+def test_a_worker_whose_claim_was_taken_over_keeps_nothing(in_progress, confirmed_bob, monkeypatch):
+    recording = start(in_progress, confirmed_bob)
+    add(recording, 0, stream(cluster(0, 0, 500)))
+    written = []
+    record_result = recording_service._record
+
+    def overtaken(assembled, *, claim):
+        written.append(assembled.file.name)
+        Recording.objects.filter(pk=assembled.pk).update(assembling_since=now())  # the take-over
+        return record_result(assembled, claim=claim)
+
+    monkeypatch.setattr(recording_service, "_record", overtaken)
+    assert recording_assemble(recording_pk=recording.pk) is None
+    storage = Recording._meta.get_field("file").storage
+    assert written and not storage.exists(written[0])  # its copy is gone; the new owner writes the file
+    recording.refresh_from_db()
+    assert (recording.file.name, recording.assembled_at) == ("", None)
+    assert not AuditEvent.objects.filter(action="consultation.recording_assembled").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_assemblers_racing_on_one_take_make_one_file(in_progress, confirmed_bob):
+    recording = start(in_progress, confirmed_bob)
+    for seq, part in enumerate(chunks_of(stream(cluster(0, 0, 500), cluster(1000, 0, 250)), 3)):
+        add(recording, seq, part)
+    files_before = set(_stored_recordings())
+    results = race(6, lambda i: recording_assemble(recording_pk=recording.pk))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len([r for r in results if r is not None]) == 1
+    recording.refresh_from_db()
+    assert set(_stored_recordings()) - files_before == {recording.file.name}
+    assert AuditEvent.objects.filter(action="consultation.recording_assembled").count() == 1
+
+
+def _stored_recordings() -> list[str]:
+    storage = Recording._meta.get_field("file").storage
+    found = []
+    for year in storage.listdir("recordings")[0]:
+        if year == "chunks":
+            continue
+        for month in storage.listdir(f"recordings/{year}")[0]:
+            found += [f"recordings/{year}/{month}/{name}" for name in storage.listdir(f"recordings/{year}/{month}")[1]]
+    return found

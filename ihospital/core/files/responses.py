@@ -46,6 +46,8 @@ def private_file_response(
     ``filename`` is what the browser is told to call it; it is made safe here (path, control and
     quoting characters removed). Raises FileNotFoundError if the storage has lost the file.
     """
+    if not file.name:
+        raise FileNotFoundError("no file is stored here")
     size = file.size
     byte_range = _byte_range(request, size)
     if byte_range == _UNSATISFIABLE:
@@ -64,10 +66,9 @@ def private_file_response(
     response["Accept-Ranges"] = "bytes"
     if isinstance(byte_range, tuple):
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    extension = _EXTENSION_UNSAFE.sub("", filename.rpartition(".")[2] if "." in filename else "")[:10]
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=False, filename=safe_name(filename, extension=extension or "bin")
-    )
+    extension = _EXTENSION_UNSAFE.sub("", filename.rpartition(".")[2] if "." in filename else "")[:10] or "bin"
+    disposition = content_disposition_header(as_attachment=False, filename=safe_name(filename, extension=extension))
+    response["Content-Disposition"] = disposition or "inline"
     return response
 
 

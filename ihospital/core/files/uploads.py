@@ -214,9 +214,10 @@ def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     try:
         source = ImageCms.ImageCmsProfile(BytesIO(icc_profile))
         output_mode = "RGB" if image.mode == "CMYK" else image.mode
-        return ImageCms.profileToProfile(image, source, _srgb(), outputMode=output_mode)
+        converted = ImageCms.profileToProfile(image, source, _srgb(), outputMode=output_mode)
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return image  # a broken profile: keep the pixels as they are rather than refuse the photo
+    return converted if converted is not None else image  # None only when converting in place
 
 
 def _output_mode(image: Image.Image, image_format: str) -> Image.Image:
@@ -290,13 +291,16 @@ def _limit_qpdf_memory() -> None:
     import pikepdf.settings
 
     limits = pikepdf.settings.get_qpdf_limits()
-    lower = {
-        name: QPDF_DECODE_MAX_MEMORY
-        for name in ("flate_max_memory", "png_max_memory", "tiff_max_memory", "run_length_max_memory")
-        if not limits[name] or limits[name] > QPDF_DECODE_MAX_MEMORY
-    }
-    if lower:
-        pikepdf.settings.set_qpdf_limits(**lower)
+
+    def lowered(name: str) -> int:  # 0 is "no limit"; a lower limit set elsewhere is kept
+        return int(limits[name]) if 0 < limits[name] <= QPDF_DECODE_MAX_MEMORY else QPDF_DECODE_MAX_MEMORY
+
+    pikepdf.settings.set_qpdf_limits(
+        flate_max_memory=lowered("flate_max_memory"),
+        png_max_memory=lowered("png_max_memory"),
+        tiff_max_memory=lowered("tiff_max_memory"),
+        run_length_max_memory=lowered("run_length_max_memory"),
+    )
 
 
 def _has_active_content(pdf: pikepdf.Pdf) -> bool:
