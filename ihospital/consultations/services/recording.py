@@ -1,7 +1,8 @@
 """Recording: the doctor's browser uploads the call in chunks while it lasts; the server assembles them.
 
 A crash loses at most the chunk in flight. A reload starts a new take (a WebM stream can't be resumed),
-so a consultation may have several recordings, each a playable file. Nothing here deletes anything.
+so a consultation may have several recordings, each a playable file. Nothing here deletes a recording or
+a chunk; only a file of our own that lost a race (a refused chunk's, an overtaken assembler's copy).
 """
 
 from __future__ import annotations

@@ -248,6 +248,16 @@ def test_the_recording_is_played_back_to_the_doctor_and_the_auditor(recorded, co
         assert body_of(response) == FIRST_CHUNK
 
 
+def test_the_doctor_seeks_in_the_recording(recorded, confirmed_bob):
+    """A <video> asks for byte ranges to seek: it gets the part asked for."""
+    client = signed_in(confirmed_bob)
+    whole = body_of(client.get(recorded))
+    part = client.get(recorded, headers={"Range": "bytes=4-"})
+    assert (part.status_code, part["Content-Range"]) == (206, f"bytes 4-{len(whole) - 1}/{len(whole)}")
+    assert body_of(part) == whole[4:]
+    assert client.get(recorded, headers={"Range": f"bytes={len(whole)}-"}).status_code == 416
+
+
 def test_the_recording_is_not_the_patients_nor_anyone_elses(recorded, alice, mallory, dr_erin):
     for user in (alice, mallory, dr_erin):
         assert signed_in(user).get(recorded).status_code == 404, user
