@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ihospital.core.web.DomainErrorMiddleware",  # a refusal leaving an HTML view → its error page
     # Last: WhiteNoise is sync-only, and under ASGI every sync middleware above an async one costs a
     # thread hop per request (measured in bench/booking.py: /healthz 115 → 177 req/s).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -202,6 +203,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "accounts:staff_sign_in"
 PATIENT_LOGIN_URL = "/p/sign-in/"
+# Where role_required (ihospital.core.web) sends anonymous visitors, by the roles a page admits; others: LOGIN_URL.
+ROLE_LOGIN_URLS = {"patient": PATIENT_LOGIN_URL}
+WEB_ERROR_TEMPLATE = "web/error.html"  # the page for a DomainError raised by an HTML view
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours: 15-minute lock, the same as for SMS codes
 AXES_LOCKOUT_PARAMETERS = ["username"]

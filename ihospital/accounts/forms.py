@@ -4,7 +4,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ihospital.accounts.models import IdentityConfirmation, VisitPerson
-from ihospital.core.errors import DomainError
 
 
 class PhoneForm(forms.Form):
@@ -79,14 +78,3 @@ class VisitPersonEditForm(VisitPersonForm):
         super().__init__(*args, **kwargs)
         for fixed in ("relationship", "name", "id_number"):
             del self.fields[fixed]
-
-
-def attach_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal on the form: per-field messages where it named fields, else on top."""
-    placed = False
-    for name, message in error.fields.items():
-        if name in form.fields:
-            form.add_error(name, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)

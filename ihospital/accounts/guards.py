@@ -14,15 +14,14 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
-from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
-from django.shortcuts import redirect, resolve_url
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from ihospital.accounts.identity import identity_confirmed_within
 from ihospital.accounts.models import CLINICAL_ROLES
+from ihospital.core.web import role_required
 
 
 def confirm_identity_url(next_path: str) -> str:
@@ -31,17 +30,16 @@ def confirm_identity_url(next_path: str) -> str:
 
 
 def identity_check_required(view):
-    """Clinical staff only (others go to the sign-in page), and only with an identity confirmation
-    younger than STAFF_IDENTITY_CHECK_SECONDS; without one, the doctor is sent to the check page and
-    comes back here. After a POST (a "start consultation" button) they come back to the page the button
-    was on, so they press it again rather than replaying the form. htmx requests get ``HX-Redirect``."""
+    """Clinical staff only (``role_required``: visitors go to the sign-in page, other roles get 403), and
+    only with an identity confirmation younger than STAFF_IDENTITY_CHECK_SECONDS; without one, the doctor
+    is sent to the check page and comes back here. After a POST (a "start consultation" button) they come
+    back to the page the button was on, so they press it again rather than replaying the form. htmx
+    requests get ``HX-Redirect``."""
 
+    @role_required(*CLINICAL_ROLES)
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated or user.role not in CLINICAL_ROLES:
-            return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
-        if identity_confirmed_within(user) is None:
+        if identity_confirmed_within(request.user) is None:
             target = confirm_identity_url(_come_back_to(request))
             if request.headers.get("HX-Request"):
                 response = HttpResponse(status=204)

@@ -3,15 +3,11 @@ app) and the identity re-check before a consultation."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from functools import wraps
-
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -23,31 +19,9 @@ from ihospital.accounts.models import CLINICAL_ROLES, STAFF_ROLES, IdentityConfi
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
 from ihospital.core.time import format_local
+from ihospital.core.web import attach_error, role_required
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def role_required(role: str | Collection[str], login_url: str):
-    """A page for one role (or a set of roles); anyone else is sent to the sign-in page, coming back
-    here after."""
-    roles = frozenset([role] if isinstance(role, str) else role)
-
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not request.user.is_authenticated or request.user.role not in roles:
-                return redirect_to_login(request.get_full_path(), resolve_url(login_url))
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
-patient_required = role_required(Role.PATIENT, settings.PATIENT_LOGIN_URL)
-doctor_required = role_required(Role.DOCTOR, "accounts:staff_sign_in")
-staff_required = role_required(STAFF_ROLES, "accounts:staff_sign_in")
-clinical_staff_required = role_required(CLINICAL_ROLES, "accounts:staff_sign_in")
 
 
 @require_http_methods(["GET", "POST"])
@@ -67,7 +41,7 @@ def patient_sign_in(request):
                 login(request, user, backend=MODEL_BACKEND)
                 return redirect(_safe_next(request, "accounts:patient_home"))
         except DomainError as error:
-            forms.attach_error(form, error)
+            attach_error(form, error)
     return render(
         request,
         "accounts/patient_sign_in.html",
@@ -81,7 +55,7 @@ def sign_out(request):
     return redirect("web:home")
 
 
-@patient_required
+@role_required(Role.PATIENT)
 def patient_home(request):
     persons = selectors.visit_person_list(account=request.user, actor=Actor.of(request.user, request))
     return render(
@@ -89,7 +63,7 @@ def patient_home(request):
     )
 
 
-@patient_required
+@role_required(Role.PATIENT)
 @require_http_methods(["GET", "POST"])
 def visit_person_add(request):
     form = forms.VisitPersonForm(request.POST or None)
@@ -101,28 +75,25 @@ def visit_person_add(request):
                 actor=Actor.of(request.user, request),
             )
         except DomainError as error:
-            forms.attach_error(form, error)
+            attach_error(form, error)
         else:
             messages.success(request, _("Visit person added."))
             return redirect("accounts:patient_home")
     return render(request, "accounts/visit_person_form.html", {"form": form, "person": None})
 
 
-@patient_required
+@role_required(Role.PATIENT)
 @require_http_methods(["GET", "POST"])
 def visit_person_edit(request, person_id):
     actor = Actor.of(request.user, request)
-    try:
-        person = selectors.access_visit_person(user=request.user, public_id=person_id, actor=actor)
-    except DomainError:
-        return render(request, "web/not_found.html", status=404)
+    person = selectors.access_visit_person(user=request.user, public_id=person_id, actor=actor)
     initial = {name: getattr(person, name) for name in services.EDITABLE_FIELDS}
     form = forms.VisitPersonEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_person_update(person=person, changes=form.cleaned_data, actor=actor)
         except DomainError as error:
-            forms.attach_error(form, error)
+            attach_error(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("accounts:patient_home")
@@ -146,7 +117,7 @@ def staff_sign_in(request):
                 roles=STAFF_ROLES,
             )
         except DomainError as error:
-            forms.attach_error(form, error)
+            attach_error(form, error)
         else:
             login(request, user, backend=MODEL_BACKEND)
             return redirect(_safe_next(request, "web:staff_home"))
@@ -163,7 +134,7 @@ def _safe_next(request, default: str):
 # --- staff security: authenticator app and identity re-check ------------------------------------------
 
 
-@staff_required
+@role_required(*STAFF_ROLES)
 @never_cache  # shows a secret while an authenticator is being set up
 @require_http_methods(["GET", "POST"])
 def staff_security(request):
@@ -176,7 +147,7 @@ def staff_security(request):
             if _security_action(request, action, code_form, password_form):
                 return redirect("accounts:staff_security")
         except DomainError as error:
-            forms.attach_error(password_form if action in ("replace", "begin") else code_form, error)
+            attach_error(password_form if action in ("replace", "begin") else code_form, error)
     active = identity.totp_device_of(request.user, confirmed=True)
     pending = identity.totp_device_of(request.user, confirmed=False)
     context = {
@@ -215,7 +186,7 @@ def _qr_svg(data: str) -> str:
     return mark_safe(svg)  # noqa: S308 — segno's own markup, built from our data
 
 
-@clinical_staff_required
+@role_required(*CLINICAL_ROLES)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def confirm_identity(request):
@@ -235,7 +206,7 @@ def confirm_identity(request):
                 actor=Actor.of(request.user, request),
             )
         except DomainError as error:
-            forms.attach_error(form, error)
+            attach_error(form, error)
         else:
             until = format_local(confirmation.valid_until, "%H:%M")
             messages.success(request, _("Identity confirmed, valid until %(time)s.") % {"time": until})

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ihospital.accounts.forms import attach_error
+from ihospital.accounts.models import Role
 from ihospital.accounts.selectors import access_visit_person, visit_person_list
-from ihospital.accounts.views import doctor_required, patient_required
 from ihospital.appointments import forms, selectors, services
 from ihospital.audit.services import Actor
-from ihospital.core.errors import CoreError, DomainError
+from ihospital.core.errors import DomainError
 from ihospital.core.files.responses import private_file_response
 from ihospital.core.time import now
+from ihospital.core.web import attach_error, role_required
 from ihospital.scheduling import guidance
 from ihospital.scheduling import selectors as catalog
 
@@ -27,11 +25,7 @@ def _actor(request) -> Actor:
     return Actor.of(request.user, request)
 
 
-def _not_found(error: DomainError) -> bool:
-    return error.code == CoreError.NOT_FOUND.code
-
-
-@patient_required
+@role_required(Role.PATIENT)
 def find_doctor(request):
     form = forms.GuidanceForm(request.GET or None)
     result = guidance.guide(form.cleaned_data["text"]) if form.is_valid() else None
@@ -54,12 +48,9 @@ def find_doctor(request):
     )
 
 
-@patient_required
+@role_required(Role.PATIENT)
 def department_doctors(request, department_id):
-    try:
-        department = catalog.access_department(department_id)
-    except DomainError:
-        raise Http404 from None
+    department = catalog.access_department(department_id)
     return render(
         request,
         "appointments/department_doctors.html",
@@ -67,12 +58,9 @@ def department_doctors(request, department_id):
     )
 
 
-@patient_required
+@role_required(Role.PATIENT)
 def doctor_schedules(request, doctor_id):
-    try:
-        doctor = catalog.access_doctor(doctor_id)
-    except DomainError:
-        raise Http404 from None
+    doctor = catalog.access_doctor(doctor_id)
     schedules = catalog.doctor_schedules(doctor)
     days: dict = {}
     for schedule in schedules:  # grouped by day for the day picker; the selector orders them by start
@@ -103,13 +91,10 @@ def _booking_input(request, form, schedule, slot_number, actor) -> services.Book
     )
 
 
-@patient_required
+@role_required(Role.PATIENT)
 @require_http_methods(["GET", "POST"])
 def book(request, schedule_id):
-    try:
-        schedule = catalog.access_online_schedule(schedule_id)
-    except DomainError:
-        raise Http404 from None
+    schedule = catalog.access_online_schedule(schedule_id)
     actor = _actor(request)
     persons = visit_person_list(account=request.user, actor=actor)
     form = forms.BookingForm(request.POST or None, request.FILES or None, persons=persons)
@@ -163,31 +148,26 @@ def _attach_and_pay(request, appointment, files, actor):
     return redirect("appointments:pay", appointment_id=appointment.public_id)
 
 
-@patient_required
+@role_required(Role.PATIENT)
 def pay(request, appointment_id):
     actor = _actor(request)
+    appointment = selectors.access_appointment(user=request.user, public_id=appointment_id, actor=actor)
     try:
-        appointment = selectors.access_appointment(user=request.user, public_id=appointment_id, actor=actor)
         return redirect(services.appointment_checkout(appointment=appointment, actor=actor))
     except DomainError as error:
-        if _not_found(error):
-            raise Http404 from None
         messages.error(request, error.message)
         return redirect("appointments:detail", appointment_id=appointment_id)
 
 
-@patient_required
+@role_required(Role.PATIENT)
 def my_appointments(request):
     upcoming, past = selectors.split_upcoming_past(request.user)
     return render(request, "appointments/my_appointments.html", {"upcoming": upcoming, "past": past})
 
 
-@patient_required
+@role_required(Role.PATIENT)
 def detail(request, appointment_id):
-    try:
-        appointment = selectors.access_appointment(user=request.user, public_id=appointment_id, actor=_actor(request))
-    except DomainError:
-        raise Http404 from None
+    appointment = selectors.access_appointment(user=request.user, public_id=appointment_id, actor=_actor(request))
     return render(
         request,
         "appointments/detail.html",
@@ -199,28 +179,23 @@ def detail(request, appointment_id):
     )
 
 
-@patient_required
+@role_required(Role.PATIENT)
 @require_POST
 def cancel(request, appointment_id):
     actor = _actor(request)
+    appointment = selectors.access_appointment(user=request.user, public_id=appointment_id, actor=actor)
     try:
-        appointment = selectors.access_appointment(user=request.user, public_id=appointment_id, actor=actor)
         services.appointment_cancel(account=request.user, appointment=appointment, actor=actor)
         messages.success(request, _("Booking cancelled."))
     except DomainError as error:
-        if _not_found(error):
-            raise Http404 from None
         messages.error(request, error.message)
     return redirect("appointments:detail", appointment_id=appointment_id)
 
 
-@login_required
+@role_required(Role.PATIENT, Role.DOCTOR)
 def attachment_file(request, attachment_id):
     """Served only to the booking's patient and the reviewing doctor; never cached, every read audited."""
-    try:
-        attachment = selectors.access_attachment(user=request.user, public_id=attachment_id, actor=_actor(request))
-    except DomainError:
-        raise Http404 from None
+    attachment = selectors.access_attachment(user=request.user, public_id=attachment_id, actor=_actor(request))
     extension = attachment.file.name.rsplit(".", 1)[-1]
     return private_file_response(
         request, attachment.file, content_type=attachment.content_type, filename=f"{attachment.public_id}.{extension}"
@@ -240,18 +215,18 @@ def _review_page(request, *, problem: dict | None = None, status: int = 200):
     )
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 def review_queue(request):
     return _review_page(request)
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 @require_POST
 def review_decide(request, appointment_id):
     actor = _actor(request)
     decision = request.POST.get("decision")
+    found = selectors.access_appointment_for_doctor(user=request.user, public_id=appointment_id, actor=actor)
     try:
-        found = selectors.access_appointment_for_doctor(user=request.user, public_id=appointment_id, actor=actor)
         if decision == "accept":
             services.appointment_accept(
                 doctor=request.user,
@@ -268,8 +243,6 @@ def review_decide(request, appointment_id):
                 request, _("Declined: %(name)s. The fee is being refunded in full.") % {"name": found.visit_person.name}
             )
     except DomainError as error:
-        if _not_found(error):
-            raise Http404 from None
         # Shown on the request's own card, with what the doctor typed kept.
         problem = {
             "id": str(appointment_id),

@@ -8,7 +8,6 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from ihospital.accounts.views import doctor_required, patient_required, role_required
+from ihospital.accounts.models import CLINICAL_ROLES, Role
 from ihospital.appointments.selectors import access_appointment
 from ihospital.audit.services import Actor
 from ihospital.consultations import selectors, services
@@ -26,10 +25,9 @@ from ihospital.consultations.models import Consultation
 from ihospital.core.errors import DomainError
 from ihospital.core.files.responses import private_file_response
 from ihospital.core.time import now
+from ihospital.core.web import role_required
 from ihospital.integrations import video
 from ihospital.integrations.video.base import VideoError
-
-auditor_required = role_required("auditor", "accounts:staff_sign_in")
 
 
 def room_labels() -> dict[str, str]:
@@ -82,29 +80,23 @@ def _room_context(request, consultation: Consultation, *, role: str) -> dict:
 
 
 def _own_or_404(request, consultation_id, actor: Actor | None = None) -> Consultation:
-    """The signed-in patient's or doctor's own consultation (pages are per role), else 404."""
+    """The signed-in patient's or doctor's own consultation (pages are per role), else core.not_found (404)."""
     access = (
         selectors.access_consultation_for_doctor
-        if request.user.role == "doctor"
+        if request.user.role == Role.DOCTOR
         else selectors.access_consultation_for_patient
     )
-    try:
-        return access(user=request.user, public_id=consultation_id, actor=actor or _actor(request))
-    except DomainError:
-        raise Http404 from None
+    return access(user=request.user, public_id=consultation_id, actor=actor or _actor(request))
 
 
 # --- Patient -----------------------------------------------------------------------------------------
 
 
-@patient_required
+@role_required(Role.PATIENT)
 def waiting_room(request, appointment_id):
     """GET shows the waiting room (check-in button until checked in); POST checks in."""
     actor = _actor(request)
-    try:
-        appointment = access_appointment(user=request.user, public_id=appointment_id, actor=actor)
-    except DomainError:
-        raise Http404 from None
+    appointment = access_appointment(user=request.user, public_id=appointment_id, actor=actor)
     if request.method == "POST":
         try:
             services.consultation_check_in(patient=request.user, appointment=appointment, actor=actor)
@@ -130,7 +122,7 @@ def waiting_room(request, appointment_id):
     )
 
 
-@patient_required
+@role_required(Role.PATIENT)
 @require_POST
 def answer(request, consultation_id):
     actor = _actor(request)
@@ -143,7 +135,7 @@ def answer(request, consultation_id):
     return redirect("consultations:patient_room", consultation_id=consultation_id)
 
 
-@patient_required
+@role_required(Role.PATIENT)
 def patient_room(request, consultation_id):
     consultation = _own_or_404(request, consultation_id)
     if consultation.status in (Consultation.Status.WAITING, Consultation.Status.CALLING, Consultation.Status.MISSED):
@@ -151,7 +143,7 @@ def patient_room(request, consultation_id):
     return render(request, "consultations/room.html", _room_context(request, consultation, role="patient"))
 
 
-@login_required
+@role_required(Role.PATIENT, *CLINICAL_ROLES)
 def device_check(request):
     back = request.GET.get("back", "")
     if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None)):
@@ -173,12 +165,12 @@ def _desk_context(request) -> dict:
     }
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 def desk(request):
     return render(request, "consultations/desk.html", _desk_context(request))
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 @require_GET
 def desk_queue(request):
     """The queue as a fragment, re-fetched by the desk page whenever its socket says it changed."""
@@ -190,7 +182,7 @@ def _identity_redirect():
     return redirect(target)
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 @require_POST
 def call(request, consultation_id=None):
     """Call the next patient (no id) or the chosen one."""
@@ -215,7 +207,7 @@ def call(request, consultation_id=None):
     return redirect("consultations:desk")
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 @require_POST
 def mark_no_show(request, consultation_id):
     actor = _actor(request)
@@ -230,7 +222,7 @@ def mark_no_show(request, consultation_id):
     return redirect("consultations:desk")
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 def doctor_room(request, consultation_id):
     consultation = _own_or_404(request, consultation_id)
     context = _room_context(request, consultation, role="doctor")
@@ -238,7 +230,7 @@ def doctor_room(request, consultation_id):
     return render(request, "consultations/room.html", context)
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 @require_POST
 def end(request, consultation_id):
     """Complete the visit, or end it referring the patient to an in-person clinic (with a reason)."""
@@ -266,7 +258,7 @@ def _json_error(error: DomainError) -> JsonResponse:
     return JsonResponse(error.as_dict(), status=error.status)
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 @require_POST
 def recording_start(request, consultation_id):
     actor = _actor(request)
@@ -300,13 +292,10 @@ def _doctor_recording(request, consultation_id, recording_id):
     return selectors.access_recording(consultation=consultation, recording_id=recording_id)
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 @require_POST
 def recording_chunk(request, consultation_id, recording_id, seq):
-    try:
-        recording = _doctor_recording(request, consultation_id, recording_id)
-    except DomainError:
-        raise Http404 from None
+    recording = _doctor_recording(request, consultation_id, recording_id)
     try:
         services.recording_chunk_add(recording=recording, seq=seq, data=request.body)
     except DomainError as error:
@@ -314,13 +303,10 @@ def recording_chunk(request, consultation_id, recording_id, seq):
     return JsonResponse({"seq": seq}, status=201)
 
 
-@doctor_required
+@role_required(Role.DOCTOR)
 @require_POST
 def recording_finish(request, consultation_id, recording_id):
-    try:
-        recording = _doctor_recording(request, consultation_id, recording_id)
-    except DomainError:
-        raise Http404 from None
+    recording = _doctor_recording(request, consultation_id, recording_id)
     assembled = services.recording_assemble(recording_pk=recording.pk)
     recording.refresh_from_db()
     return JsonResponse({"assembled": assembled is not None, "durationMs": recording.duration_ms})
@@ -331,20 +317,17 @@ def recording_finish(request, consultation_id, recording_id):
 
 def _participant_or_auditor(request, consultation_id) -> Consultation:
     actor = _actor(request)
-    if request.user.role == "auditor":
+    if request.user.role == Role.AUDITOR:
         return selectors.access_consultation_for_auditor(user=request.user, public_id=consultation_id, actor=actor)
     return selectors.access_consultation_participant(user=request.user, public_id=consultation_id, actor=actor)
 
 
-@login_required
+@role_required(Role.PATIENT, Role.DOCTOR)
 @require_POST
 def image_upload(request, consultation_id):
-    try:
-        consultation = selectors.access_consultation_participant(
-            user=request.user, public_id=consultation_id, actor=_actor(request)
-        )
-    except DomainError:
-        raise Http404 from None
+    consultation = selectors.access_consultation_participant(
+        user=request.user, public_id=consultation_id, actor=_actor(request)
+    )
     upload = request.FILES.get("image")
     if upload is None:
         return JsonResponse({"code": "upload.empty", "message": _("Choose a photo."), "fields": {}}, status=422)
@@ -357,28 +340,20 @@ def image_upload(request, consultation_id):
     return JsonResponse(services.message_payload(message, consultation), status=201)
 
 
-@login_required
+@role_required(Role.PATIENT, Role.DOCTOR, Role.AUDITOR)
 def image_file(request, consultation_id, message_id):
-    try:
-        consultation = _participant_or_auditor(request, consultation_id)
-        message = selectors.access_message_image(consultation=consultation, message_id=message_id)
-    except DomainError:
-        raise Http404 from None
+    consultation = _participant_or_auditor(request, consultation_id)
+    message = selectors.access_message_image(consultation=consultation, message_id=message_id)
     return private_file_response(
         request, message.image, content_type=message.content_type, filename=message.image.name.rsplit("/", 1)[-1]
     )
 
 
-@login_required
+@role_required(Role.DOCTOR, Role.AUDITOR)
 def recording_file(request, consultation_id, recording_id):
     """Playback for the doctor of the consultation and auditors (disputes). Never the patient's to take."""
-    try:
-        consultation = _participant_or_auditor(request, consultation_id)
-        if request.user.pk == consultation.patient_id:
-            raise DomainError(ConsultationError.NOT_IN_PROGRESS)
-        recording = selectors.access_recording(consultation=consultation, recording_id=recording_id)
-    except DomainError:
-        raise Http404 from None
+    consultation = _participant_or_auditor(request, consultation_id)
+    recording = selectors.access_recording(consultation=consultation, recording_id=recording_id)
     if not recording.file:
         raise Http404
     return private_file_response(
@@ -392,19 +367,16 @@ def recording_file(request, consultation_id, recording_id):
 # --- Auditor -----------------------------------------------------------------------------------------
 
 
-@auditor_required
+@role_required(Role.AUDITOR)
 def audit_list(request):
     return render(request, "consultations/audit_list.html", {"consultations": selectors.recent_consultations()})
 
 
-@auditor_required
+@role_required(Role.AUDITOR)
 def audit_detail(request, consultation_id):
-    try:
-        consultation = selectors.access_consultation_for_auditor(
-            user=request.user, public_id=consultation_id, actor=_actor(request)
-        )
-    except DomainError:
-        raise Http404 from None
+    consultation = selectors.access_consultation_for_auditor(
+        user=request.user, public_id=consultation_id, actor=_actor(request)
+    )
     return render(
         request,
         "consultations/audit_detail.html",

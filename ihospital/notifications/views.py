@@ -3,29 +3,12 @@ Each area has its own pages so each is guarded by its own sign-in; the handlers 
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ihospital.accounts.models import STAFF_ROLES
-from ihospital.accounts.views import patient_required
-from ihospital.core.errors import DomainError
+from ihospital.accounts.models import STAFF_ROLES, Role
+from ihospital.core.web import role_required
 from ihospital.notifications import selectors, services
-
-
-def staff_required(view):
-    """Any staff role; patients and visitors are sent to the staff sign-in page."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated or request.user.role not in STAFF_ROLES:
-            return redirect_to_login(request.get_full_path(), resolve_url("accounts:staff_sign_in"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _centre(request, area: str):
@@ -48,43 +31,40 @@ def _mark_all_read(request, area: str):
 
 def _open(request, area: str, notification_id):
     """Mark the message read and follow its link (or come back to the message centre)."""
-    try:
-        notification = selectors.access_notification(user=request.user, public_id=notification_id)
-    except DomainError:
-        raise Http404 from None
+    notification = selectors.access_notification(user=request.user, public_id=notification_id)
     services.notification_mark_read(user=request.user, notification_id=notification.public_id)
     if notification.link and services.is_local_link(notification.link):
         return redirect(notification.link)
     return redirect(f"notifications:{area}_messages")
 
 
-@patient_required
+@role_required(Role.PATIENT)
 def patient_messages(request):
     return _centre(request, "patient")
 
 
-@patient_required
+@role_required(Role.PATIENT)
 @require_POST
 def patient_mark_all_read(request):
     return _mark_all_read(request, "patient")
 
 
-@patient_required
+@role_required(Role.PATIENT)
 def patient_open(request, notification_id):
     return _open(request, "patient", notification_id)
 
 
-@staff_required
+@role_required(*STAFF_ROLES)
 def staff_messages(request):
     return _centre(request, "staff")
 
 
-@staff_required
+@role_required(*STAFF_ROLES)
 @require_POST
 def staff_mark_all_read(request):
     return _mark_all_read(request, "staff")
 
 
-@staff_required
+@role_required(*STAFF_ROLES)
 def staff_open(request, notification_id):
     return _open(request, "staff", notification_id)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ihospital.accounts.models import Role
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
 from ihospital.core.money import format_fen
+from ihospital.core.web import role_required
 from ihospital.payments import selectors, services
 
 
@@ -29,24 +27,11 @@ def notify(request, provider: str):
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
-def payer_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), settings.PATIENT_LOGIN_URL)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@payer_required
+@role_required(Role.PATIENT)  # the payer; the selector limits it to their own orders
 @require_http_methods(["GET", "POST"])
 def receipt(request, order_id):
     """One order: its state, amount and refunds. POST "pay" sends an unpaid order to the cashier."""
-    try:
-        order = selectors.access_payment_order(user=request.user, public_id=order_id)
-    except DomainError:
-        raise Http404 from None
+    order = selectors.access_payment_order(user=request.user, public_id=order_id)
     if request.method == "POST":
         try:
             return HttpResponseRedirect(services.payment_checkout(order=order, actor=Actor.of(request.user, request)))
@@ -64,7 +49,7 @@ def receipt(request, order_id):
     return render(request, "payments/receipt.html", context)
 
 
-@payer_required
+@role_required(Role.PATIENT)  # the payer; the selector limits it to their own orders
 def receipts(request):
     orders = [(order, format_fen(order.amount_fen)) for order in selectors.payment_receipts(user=request.user)]
     return render(request, "payments/receipts.html", {"orders": orders})

@@ -1,10 +1,10 @@
 """Shell pages: the front door and the staff workstation's landing page per role."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 
-from ihospital.accounts.models import Role
+from ihospital.accounts.models import STAFF_ROLES, Role
+from ihospital.core.web import role_required
 
 # What each role's landing page offers. Later issues fill in the work queues behind these entries.
 WORKSTATION_SECTIONS = {
@@ -21,12 +21,9 @@ def home(request):
     return render(request, "web/home.html")
 
 
-@login_required
+@role_required(*STAFF_ROLES)
 def staff_home(request):
-    role = request.user.role
-    if role == Role.PATIENT:
-        return redirect("accounts:patient_home")
-    return render(request, "web/staff_home.html", {"sections": WORKSTATION_SECTIONS.get(role, [])})
+    return render(request, "web/staff_home.html", {"sections": WORKSTATION_SECTIONS.get(request.user.role, [])})
 
 
 def healthz(request):

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django_otp.oath import totp
@@ -242,7 +243,7 @@ def test_the_staff_home_links_to_the_security_page(dr_bob):
 
 
 def test_the_security_page_is_for_staff_only(alice, admin):
-    assert signed_in(alice).get(SECURITY).status_code == 302
+    assert signed_in(alice).get(SECURITY).status_code == 403
     assert Client().get(SECURITY).status_code == 302
     assert signed_in(admin).get(SECURITY).status_code == 200  # back-office staff protect their accounts too
 
@@ -304,9 +305,11 @@ def test_the_page_confirms_with_an_authenticator_code(dr_bob):
 
 
 def test_the_page_is_for_clinical_staff_only(alice, admin, db):
+    anonymous = Client().get(CONFIRM)
+    assert anonymous.status_code == 302 and "sign-in" in anonymous.url
+    for client in (signed_in(alice), signed_in(admin)):
+        assert client.get(CONFIRM).status_code == 403  # signed in, but not clinical staff
     for client in (Client(), signed_in(alice), signed_in(admin)):
-        response = client.get(CONFIRM)
-        assert response.status_code == 302 and "sign-in" in response.url
         client.post(CONFIRM, {"method": "password", "password": PASSWORD})
     assert not IdentityConfirmation.objects.exists()
 
@@ -339,8 +342,9 @@ def test_the_guard_sends_the_doctor_to_confirm_and_back(dr_bob):
 
 
 def test_the_guard_refuses_patients(alice):
-    confirmation_attempt = _guarded(alice)
-    assert confirmation_attempt.status_code == 302 and "sign-in" in confirmation_attempt.url
+    assert _guarded(alice).status_code == 403
+    anonymous = _guarded(AnonymousUser())
+    assert anonymous.status_code == 302 and "sign-in" in anonymous.url
 
 
 # --- the staff API ----------------------------------------------------------------------------------

@@ -66,4 +66,4 @@ def test_someone_elses_visit_person_page_is_not_found(alice, mallory):
 def test_staff_cannot_use_patient_pages(dr_bob):
     client = Client()
     client.force_login(dr_bob)
-    assert client.get("/p/").status_code == 302
+    assert client.get("/p/").status_code == 403

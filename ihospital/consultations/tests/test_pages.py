@@ -34,6 +34,10 @@ def sent_to_sign_in(response, sign_in: str = STAFF_SIGN_IN) -> bool:
     return response.status_code == 302 and response["Location"].startswith(sign_in)
 
 
+def wrong_role(response) -> bool:
+    return response.status_code == 403
+
+
 def png_upload(name: str = "rash.png"):
     out = BytesIO()
     Image.new("RGB", (10, 10), (10, 200, 10)).save(out, format="PNG")
@@ -81,7 +85,8 @@ def test_the_doctors_desk_lists_the_checked_in_patient(accepted, dr_bob, dr_erin
 
 
 def test_the_desk_is_for_doctors(alice):
-    assert sent_to_sign_in(signed_in(alice).get(reverse("consultations:desk")))
+    assert wrong_role(signed_in(alice).get(reverse("consultations:desk")))
+    assert sent_to_sign_in(Client().get(reverse("consultations:desk")))
 
 
 def test_calling_without_a_fresh_identity_check_goes_to_the_check_first(accepted, dr_bob, commit):
@@ -143,8 +148,10 @@ def test_the_rooms_open_for_their_participants_only(in_progress, alice, mallory,
     assert signed_in(dr_bob).get(doctor_room).status_code == 200
     assert signed_in(mallory).get(patient_room).status_code == 404
     assert signed_in(dr_erin).get(doctor_room).status_code == 404
-    assert sent_to_sign_in(signed_in(alice).get(doctor_room))
-    assert sent_to_sign_in(signed_in(dr_bob).get(patient_room), "/p/sign-in/")
+    assert wrong_role(signed_in(alice).get(doctor_room))
+    assert wrong_role(signed_in(dr_bob).get(patient_room))
+    assert sent_to_sign_in(Client().get(doctor_room))
+    assert sent_to_sign_in(Client().get(patient_room), "/p/sign-in/")
 
 
 def test_a_waiting_patient_is_sent_back_to_the_waiting_room(accepted, alice, commit):
@@ -218,9 +225,9 @@ def test_recording_endpoints_refuse_the_patient_and_other_doctors(in_progress, a
     urls = start_recording(signed_in(confirmed_bob), in_progress).json()
     chunk_url, finish_url = urls["chunkUrl"] + "0/", urls["finishUrl"]
     patient, other_doctor = signed_in(alice), signed_in(dr_erin)
-    assert sent_to_sign_in(start_recording(patient, in_progress))
-    assert sent_to_sign_in(patient.post(chunk_url, FIRST_CHUNK, content_type="application/octet-stream"))
-    assert sent_to_sign_in(patient.post(finish_url))
+    assert wrong_role(start_recording(patient, in_progress))
+    assert wrong_role(patient.post(chunk_url, FIRST_CHUNK, content_type="application/octet-stream"))
+    assert wrong_role(patient.post(finish_url))
     assert start_recording(other_doctor, in_progress).status_code == 404
     assert other_doctor.post(chunk_url, FIRST_CHUNK, content_type="application/octet-stream").status_code == 404
     assert other_doctor.post(finish_url).status_code == 404
@@ -259,8 +266,9 @@ def test_the_doctor_seeks_in_the_recording(recorded, confirmed_bob):
 
 
 def test_the_recording_is_not_the_patients_nor_anyone_elses(recorded, alice, mallory, dr_erin):
-    for user in (alice, mallory, dr_erin):
-        assert signed_in(user).get(recorded).status_code == 404, user
+    for user in (alice, mallory):
+        assert wrong_role(signed_in(user).get(recorded)), user
+    assert signed_in(dr_erin).get(recorded).status_code == 404
     assert Client().get(recorded).status_code == 302
 
 
@@ -327,8 +335,9 @@ def test_the_auditor_lists_and_opens_consultations_and_the_opening_is_audited(in
 def test_the_auditors_view_refuses_doctors_and_patients(in_progress, dr_bob, alice):
     for user in (dr_bob, alice):
         client = signed_in(user)
-        assert sent_to_sign_in(client.get(reverse("consultations:audit_list"))), user
-        assert sent_to_sign_in(client.get(reverse("consultations:audit_detail", args=[in_progress.public_id]))), user
+        assert wrong_role(client.get(reverse("consultations:audit_list"))), user
+        assert wrong_role(client.get(reverse("consultations:audit_detail", args=[in_progress.public_id]))), user
+    assert sent_to_sign_in(Client().get(reverse("consultations:audit_list")))
 
 
 def test_the_device_check_page_previews_camera_and_microphone_for_signed_in_users(client, alice):

@@ -78,17 +78,17 @@ def test_staff_have_their_own_message_centre(en, dr_bob, inboxes):
 @pytest.mark.parametrize(
     ("who", "url_name", "sign_in"),
     [
-        (None, "notifications:patient_messages", "/p/sign-in/"),
         ("dr_bob", "notifications:patient_messages", "/p/sign-in/"),
-        (None, "notifications:staff_messages", "/staff/sign-in/"),
         ("alice", "notifications:staff_messages", "/staff/sign-in/"),
     ],
 )
 def test_each_message_centre_is_for_its_own_people(en, request, who, url_name, sign_in):
-    if who:
-        en.force_login(request.getfixturevalue(who))
-    refused = en.get(reverse(url_name))
-    assert refused.status_code == 302 and refused["Location"].startswith(sign_in)
+    """Visitors are sent to their area's sign-in; a signed-in user of the other area is refused (403)."""
+    url = reverse(url_name)
+    anonymous = en.get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(sign_in)
+    en.force_login(request.getfixturevalue(who))
+    assert en.get(url).status_code == 403
 
 
 def test_signed_in_pages_load_the_live_script_and_anonymous_ones_do_not(en, alice):
