@@ -50,7 +50,9 @@ def payment_query_pending(*, limit: int = 200) -> dict[str, int]:
     )
     for refund in refunds:
         counts[_refund_reconcile(refund)] += 1
-    counts["refunded_unsold"] += payments_refund_unsold(limit=limit)
+    unsold = payments_refund_unsold(limit=limit)
+    if unsold:
+        counts["refunded_unsold"] = unsold
     return dict(counts)
 
 

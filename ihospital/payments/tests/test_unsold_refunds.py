@@ -21,13 +21,13 @@ def test_a_paid_order_for_an_ended_payable_without_a_refund_is_refunded_once(pai
     paid.refresh_from_db()
     assert paid.status in ("refunding", "refunded")
     with commit():
-        assert services.payment_query_pending()["refunded_unsold"] == 0
+        assert "refunded_unsold" not in services.payment_query_pending()
     assert Refund.objects.filter(order=paid).count() == 1
 
 
 def test_a_paid_order_whose_payable_is_still_owed_is_left_alone(paid, payable, commit):
     with commit():
-        assert services.payment_query_pending()["refunded_unsold"] == 0
+        assert "refunded_unsold" not in services.payment_query_pending()
     paid.refresh_from_db()
     assert paid.status == "paid" and not Refund.objects.exists()
 
@@ -38,5 +38,5 @@ def test_an_order_already_refunding_is_not_refunded_twice(paid, payable, commit)
     )
     payable.ended = {paid.payable_id}
     with commit():
-        assert services.payment_query_pending()["refunded_unsold"] == 0
+        assert "refunded_unsold" not in services.payment_query_pending()
     assert Refund.objects.filter(order=paid).count() == 1
