@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.api import patient_api, staff_api
+from ihospital.web import views as web_views
 
 urlpatterns = [
     path("api/patient/v1/", patient_api.urls),
     path("api/staff/v1/", staff_api.urls),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", web_views.language_set, name="set_language"),
     path("dev/", include("ihospital.integrations.urls")),
     path("payments/", include("ihospital.payments.urls")),
     path("sandbox/pay/", include("ihospital.integrations.payproviders.sandbox.urls")),
