@@ -1,23 +1,34 @@
-"""Every API route, found by walking the OpenAPI documents, refuses anonymous, wrong-role and wrong-owner
-callers. Routes added later are covered without touching this file — unless they are public or take a new
-kind of path parameter, which must then be declared here on purpose."""
+"""Who may call what, for every route of the site.
+
+Every API route, found by walking the OpenAPI documents, refuses anonymous, wrong-role and wrong-owner
+callers, and the owner's call succeeds. Routes added later are covered without touching this file — unless
+they are public or take a new kind of path parameter, which must then be declared here on purpose.
+
+Every other URL, found by walking the URLconf, must be classified in tests/authorization/pages.py, which
+says what is checked for each kind; Django's admin site sends everyone but back-office staff to its sign-in.
+"""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
-import pikepdf
 import pytest
+from django.contrib.messages import ERROR, get_messages
 from django.test import Client
+from django.urls import URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern
 
 from config.api import patient_api, staff_api
 from ihospital.accounts import services
 from ihospital.audit.services import Actor
 from ihospital.core.testing.personas import make_user
+from tests.authorization import world
+from tests.authorization.pages import CLINICAL, PAGES, PATIENT, PERSONA_OF, ROLE_OF, Call, Page
+from tests.authorization.world import World
 
 APIS = {"patient": ("/api/patient/v1", patient_api), "staff": ("/api/staff/v1", staff_api)}
 AUDIENCE_ROLES = {"patient": {"patient"}, "staff": {"doctor", "pharmacist", "nurse"}}
@@ -84,16 +95,7 @@ def _url(audience: str, path: str, params: dict[str, str] | None = None) -> str:
     return APIS[audience][0] + re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), str(uuid.uuid4())), path)
 
 
-def _blank_pdf() -> bytes:
-    """A one-page PDF as a real writer makes it: uploads are parsed, so a sketch of one is refused."""
-    out = io.BytesIO()
-    with pikepdf.new() as pdf:
-        pdf.add_blank_page()
-        pdf.save(out)
-    return out.getvalue()
-
-
-PDF = _blank_pdf()
+PDF = world.pdf()  # a one-page PDF as a real writer makes it: uploads are parsed, a sketch of one is refused
 
 
 def _call(client: Client, method: str, url: str, **headers):
@@ -151,72 +153,32 @@ def test_invalid_expired_and_revoked_tokens_are_refused(audience, method, path):
     assert _call(Client(), method, url, Authorization=f"Bearer {token}").status_code == 401
 
 
-def _visit_person(owner) -> str:
-    from ihospital.appointments.tests.factories import visit_person
-
-    return str(visit_person(owner, 77).public_id)
-
-
-def _appointment(owner, doctor):
-    from ihospital.appointments.services import appointment_book
-    from ihospital.appointments.tests.factories import booking, online_schedule, visit_person
-
-    return appointment_book(
-        account=owner, data=booking(visit_person(owner, 78), online_schedule(doctor)), actor=Actor.system()
-    )
-
-
-def _appointment_id(owner, doctor) -> str:
-    return str(_appointment(owner, doctor).public_id)
-
-
-def _attachment_id(owner, doctor) -> str:
-    from ihospital.appointments.services import appointment_attach
-
-    attachment = appointment_attach(
-        appointment=_appointment(owner, doctor), name="r.pdf", data=PDF, actor=Actor.system()
-    )
-    return str(attachment.public_id)
-
-
-def _consultation_id(owner, doctor) -> str:
-    """A checked-in consultation (written directly: check-in's time window is tested in its own app)."""
-    import secrets
-
-    from ihospital.appointments.models import Appointment
-    from ihospital.consultations.models import Consultation
-    from ihospital.core.time import now
-
-    appointment = _appointment(owner, doctor)
-    Appointment.objects.filter(pk=appointment.pk).update(status="waiting")
-    consultation = Consultation.objects.create(
-        appointment=appointment, doctor=doctor, patient=owner, queue_token=secrets.token_hex(6), checked_in_at=now()
-    )
-    return str(consultation.public_id)
-
-
-def _department_id(owner, doctor) -> str:
-    from ihospital.appointments.tests.factories import department
-
-    return str(department().public_id)
-
-
-def _doctor_id(owner, doctor) -> str:
-    from ihospital.appointments.tests.factories import doctor_profile
-
-    return str(doctor_profile(doctor).public_id)
-
-
-# One factory per kind of path parameter. OWNED: the object belongs to the audience's owner (alice's
+# One builder per kind of path parameter. OWNED: the object belongs to the audience's owner (alice's
 # booking; dr_bob's session) and the other persona of the same role must get "not found". SHARED: the
 # hospital's catalogue, readable by every caller of the audience.
-OWNED: dict[str, Callable] = {
-    "person_id": lambda owner, doctor: _visit_person(owner),
-    "appointment_id": _appointment_id,
-    "attachment_id": _attachment_id,
-    "consultation_id": _consultation_id,
+OWNED: dict[str, Callable[[World], object]] = {
+    "person_id": lambda w: world.visit_person(w).public_id,
+    "appointment_id": lambda w: world.pending(w).public_id,
+    "attachment_id": lambda w: world.attachment(w).public_id,
+    "consultation_id": lambda w: world.checked_in(w, confirmed=False).public_id,
 }
-SHARED: dict[str, Callable] = {"department_id": _department_id, "doctor_id": _doctor_id}
+SHARED: dict[str, Callable[[World], object]] = {
+    "department_id": lambda w: world.department(w).public_id,
+    "doctor_id": lambda w: world.doctor_profile(w).public_id,
+}
+# Operations that act on an object in another state than the builder's above: what they need for the
+# owner's call to succeed.
+READY: dict[tuple[str, str, str], Callable[[World], object]] = {
+    ("patient", "POST", "/appointments/{appointment_id}/check-in"): lambda w: world.accepted(w).public_id,
+    ("patient", "POST", "/consultations/{consultation_id}/answer"): lambda w: world.calling(w).public_id,
+    ("patient", "POST", "/consultations/{consultation_id}/messages"): lambda w: world.in_progress(w).public_id,
+    ("staff", "POST", "/appointments/{appointment_id}/accept"): lambda w: world.requested(w).public_id,
+    ("staff", "POST", "/appointments/{appointment_id}/reject"): lambda w: world.requested(w).public_id,
+    ("staff", "POST", "/consultations/{consultation_id}/call"): lambda w: world.checked_in(w).public_id,
+    ("staff", "POST", "/consultations/{consultation_id}/complete"): lambda w: world.in_progress(w).public_id,
+    ("staff", "POST", "/consultations/{consultation_id}/refer"): lambda w: world.in_progress(w).public_id,
+    ("staff", "POST", "/consultations/{consultation_id}/messages"): lambda w: world.in_progress(w).public_id,
+}
 PARAMETERISED = [(a, m, p) for a, m, p in PROTECTED if "{" in p]
 
 
@@ -228,14 +190,244 @@ def test_every_path_parameter_is_declared_owned_or_shared():
 OWNED_ROUTES = [(a, m, p) for a, m, p in PARAMETERISED if set(re.findall(r"\{(\w+)\}", p)) & set(OWNED)]
 
 
+def test_every_operation_made_ready_exists():
+    assert set(READY) <= set(OWNED_ROUTES)
+
+
+def _params(w: World, route: tuple[str, str, str]) -> dict[str, str]:
+    names = re.findall(r"\{(\w+)\}", route[2])
+    if route in READY:
+        (name,) = names
+        return {name: str(READY[route](w))}
+    return {name: str({**OWNED, **SHARED}[name](w)) for name in names}
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(("audience", "method", "path"), OWNED_ROUTES)
-def test_wrong_owner_gets_not_found_and_the_owner_does_not(audience, method, path, alice, mallory, dr_bob, dr_erin):
-    names = re.findall(r"\{(\w+)\}", path)
-    params = {name: {**OWNED, **SHARED}[name](alice, dr_bob) for name in names}
-    url = _url(audience, path, params)
-    owner, intruder = Client(), Client()
-    owner.force_login(alice if audience == "patient" else dr_bob)
-    intruder.force_login(mallory if audience == "patient" else dr_erin)
-    refused = _call(intruder, method, url)
+def test_wrong_owner_gets_not_found_and_the_owner_succeeds(audience, method, path, request):
+    w = World(request)
+    url = _url(audience, path, _params(w, (audience, method, path)))
+    owner, intruder = (w.alice, w.mallory) if audience == "patient" else (w.dr_bob, w.dr_erin)
+    refused = _call(_signed_in(intruder), method, url)
     assert refused.status_code == 404 and refused.json()["code"] == "core.not_found", (method, path)
-    assert _call(owner, method, url).status_code != 404, (method, path)
+    answered = _call(_signed_in(owner), method, url)
+    answered.close()  # a file response holds its file open
+    assert 200 <= answered.status_code < 300, (method, path, answered.status_code, getattr(answered, "content", b""))
+
+
+# =====================================================================================================
+# Every other URL of the site: pages, file downloads, uploads, recordings, sandboxes (classified in
+# tests/authorization/pages.py), and Django's admin site.
+
+
+def _walk(resolver: URLResolver | None = None, prefix: str = "", namespace: str = "") -> Iterator[tuple]:
+    """(route, name, is_regex) of every URL pattern, includes followed."""
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(filter(None, [namespace, entry.namespace]))
+            yield from _walk(entry, prefix + str(entry.pattern), inner)
+        else:
+            name = ":".join(filter(None, [namespace, entry.name])) if entry.name else None
+            yield prefix + str(entry.pattern), name, isinstance(entry.pattern, RegexPattern)
+
+
+URLS = list(_walk())
+PATIENT_SIGN_IN, STAFF_SIGN_IN = "/p/sign-in/", "/staff/sign-in/"
+ADMIN = "admin/"  # Django's admin site: its own sign-in; core.admin_roles gives each model to its roles
+API_PREFIXES = {f"{prefix.lstrip('/')}/": audience for audience, (prefix, _api) in APIS.items()}
+API_DOCUMENTS = ("openapi.json", "docs")  # each API's OpenAPI schema and its docs page: public
+API_ROOT = ""  # django-ninja's root, there to name the others: always 404
+SITE = {route: name for route, name, _regex in URLS if not route.startswith((ADMIN, *API_PREFIXES))}
+
+
+def _page_url(route: str, kwargs: dict) -> str:
+    """The route with its parameters filled in: from ``kwargs``, else a value nobody owns."""
+
+    def value(match: re.Match) -> str:
+        converter, name = match.group(1) or "str", match.group(2)
+        if name in kwargs:
+            return str(kwargs[name])
+        return {"int": "0", "slug": "x", "str": "x", "path": "1"}.get(converter, str(uuid.uuid4()))
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", value, route)
+
+
+def _send(client: Client, page: Page, url: str, data: dict | bytes | None = None):
+    if page.method == "GET":
+        return client.get(url)
+    if isinstance(data, bytes):
+        return client.post(url, data=data, content_type="application/octet-stream")
+    return client.post(url, data or {})
+
+
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _stranger(role: str):
+    return make_user(f"other_{role}", role, phone="13600000009" if role == "patient" else None)
+
+
+def _assert_succeeded(response, call: Call, what) -> None:
+    errors = [str(m) for m in get_messages(response.wsgi_request) if m.level >= ERROR]
+    response.close()  # a file response holds its file open
+    assert (response.status_code, errors) == (call.status, []), what
+    if 300 <= call.status < 400:
+        assert urlsplit(response["Location"]).path.startswith(call.to), (what, response["Location"])
+
+
+def test_every_url_is_classified():
+    """A new page, file or sandbox route needs its line in PAGES: who may open it, and what it owns."""
+    assert {route: page.name for route, page in PAGES.items()} == SITE
+
+
+def test_every_api_url_is_an_operation_of_the_api_matrix_or_its_documents():
+    operations = {(audience, path.lstrip("/")) for audience, _method, path, _secured in ROUTES}
+    for route, _name, _regex in URLS:
+        prefix = next((p for p in API_PREFIXES if route.startswith(p)), None)
+        if prefix is not None:
+            tail = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route[len(prefix) :])
+            assert tail in (*API_DOCUMENTS, API_ROOT) or (API_PREFIXES[prefix], tail) in operations, route
+
+
+API_DOCUMENT_ROUTES = sorted(r for r, _n, _x in URLS if r.startswith(tuple(API_PREFIXES)) and r.endswith(API_DOCUMENTS))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", API_DOCUMENT_ROUTES)
+def test_the_api_documents_are_public(route):
+    assert Client().get(f"/{route}").status_code == 200
+
+
+ROLE_PAGES = sorted(route for route, page in PAGES.items() if page.roles)
+OPEN_PAGES = sorted(route for route, page in PAGES.items() if not (page.roles or page.gate or page.refused))
+MACHINE_PAGES = sorted(route for route, page in PAGES.items() if page.refused and not page.gate)
+GATED_PAGES = sorted(route for route, page in PAGES.items() if page.gate)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", ROLE_PAGES)
+def test_anonymous_callers_are_sent_to_sign_in(route):
+    page = PAGES[route]
+    response = _send(Client(), page, _page_url(route, {}))
+    sign_in = PATIENT_SIGN_IN if page.roles == PATIENT else STAFF_SIGN_IN
+    assert response.status_code == 302 and response["Location"].startswith(f"{sign_in}?next="), route
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", ROLE_PAGES)
+def test_other_roles_are_refused(route):
+    """Pharmacists and nurses on doctors' pages, doctors on patients' pages, patients on staff pages…"""
+    page = PAGES[route]
+    url = _page_url(route, {})
+    refused = {role: _send(_signed_in(_stranger(role)), page, url).status_code for role in ALL_ROLES - page.roles}
+    assert refused == dict.fromkeys(refused, 403), route
+
+
+OWNER_CALLS = [
+    (route, persona)
+    for route, page in sorted(PAGES.items())
+    if page.roles
+    for persona in page.owners or [PERSONA_OF[role] for role in sorted(page.roles)]
+]
+INTRUDER_CALLS = [(route, persona) for route, page in sorted(PAGES.items()) for persona in page.intruders]
+
+
+def test_owners_and_intruders_are_of_an_admitted_role():
+    for route, persona in OWNER_CALLS + INTRUDER_CALLS:
+        assert ROLE_OF[persona] in PAGES[route].roles, (route, persona)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("route", "persona"), OWNER_CALLS)
+def test_the_owner_succeeds(route, persona, request):
+    page, world = PAGES[route], World(request)
+    call = page.setup(world)
+    response = _send(_signed_in(getattr(world, persona)), page, _page_url(route, call.kwargs), call.data)
+    _assert_succeeded(response, call, (route, persona))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("route", "persona"), INTRUDER_CALLS)
+def test_someone_elses_objects_are_not_found(route, persona, request):
+    page, world = PAGES[route], World(request)
+    call = page.setup(world)
+    response = _send(_signed_in(getattr(world, persona)), page, _page_url(route, call.kwargs), call.data)
+    assert response.status_code == 404, (route, persona)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", OPEN_PAGES)
+def test_open_pages_answer_anyone(route, request):
+    page = PAGES[route]
+    call = page.setup(World(request))
+    _assert_succeeded(_send(Client(), page, _page_url(route, call.kwargs), call.data), call, route)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", MACHINE_PAGES)
+def test_routes_for_machines_refuse_anonymous_callers(route, request):
+    """A payment notification without the provider's signature is refused."""
+    page = PAGES[route]
+    call = page.setup(World(request))
+    assert _send(Client(), page, _page_url(route, call.kwargs), call.data).status_code == page.refused, route
+
+
+class RealPayProvider:
+    """Stands for a real payment provider: while one takes the money, no sandbox cashier exists."""
+
+    name = "real"
+
+
+GATES = {  # gate → its setting, the value that turns the route on, the value that turns it off
+    "DEV_INBOX_ENABLED": ("DEV_INBOX_ENABLED", True, False),
+    "CLOUD_VIDEO": ("CLOUD_VIDEO_SANDBOX_ENABLED", True, False),
+    "PAYMENT_PROVIDER": (
+        "PAYMENT_PROVIDER",
+        "ihospital.integrations.payproviders.sandbox.provider.SandboxPayProvider",
+        f"{__name__}.RealPayProvider",
+    ),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", GATED_PAGES)
+def test_dev_and_sandbox_routes_are_not_found_when_off(route, settings, request):
+    page = PAGES[route]
+    setting, _on, off = GATES[page.gate]
+    call = page.setup(World(request))
+    setattr(settings, setting, off)
+    url = _page_url(route, call.kwargs)
+    callers = (Client(), _signed_in(_stranger("auditor")))
+    assert {_send(client, page, url, call.data).status_code for client in callers} == {404}, route
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", GATED_PAGES)
+def test_dev_and_sandbox_routes_answer_when_on(route, settings, request):
+    page = PAGES[route]
+    setting, on, _off = GATES[page.gate]
+    setattr(settings, setting, on)
+    call = page.setup(World(request))
+    response = _send(Client(), page, _page_url(route, call.kwargs), call.data)
+    if page.refused:  # a sandbox API: its callers show its Bearer token, not a session
+        assert response.status_code == page.refused, route
+    else:
+        _assert_succeeded(response, call, route)
+
+
+ADMIN_PUBLIC = {"admin/login/", "admin/logout/"}
+ADMIN_REGEX_SAMPLES = {"admin:app_list": "/admin/accounts/", None: "/admin/no-such-page/"}
+ADMIN_ROUTES = sorted((r, n, x) for r, n, x in URLS if r.startswith(ADMIN) and r not in ADMIN_PUBLIC)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("route", "name", "regex"), ADMIN_ROUTES, ids=[r for r, _n, _x in ADMIN_ROUTES])
+def test_the_back_office_sends_all_but_back_office_staff_to_its_sign_in(route, name, regex):
+    url = ADMIN_REGEX_SAMPLES[name] if regex else _page_url(route, {})
+    callers = {"anonymous": Client()} | {role: _signed_in(_stranger(role)) for role in ("patient", *sorted(CLINICAL))}
+    for who, client in callers.items():
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), (route, who)

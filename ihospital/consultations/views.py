@@ -211,10 +211,8 @@ def call(request, consultation_id=None):
 @require_POST
 def mark_no_show(request, consultation_id):
     actor = _actor(request)
+    consultation = _own_or_404(request, consultation_id, actor)  # another doctor's: 404, as on every page
     try:
-        consultation = selectors.access_consultation_for_doctor(
-            user=request.user, public_id=consultation_id, actor=actor
-        )
         services.consultation_mark_no_show(doctor=request.user, consultation=consultation, actor=actor)
         messages.success(request, _("Marked as not attended."))
     except DomainError as error:

@@ -116,7 +116,7 @@ def test_a_doctor_cannot_call_another_doctors_patient(accepted, dr_erin, commit)
     consultation = checked_in(accepted, commit)
     client = signed_in(dr_erin)
     assert client.post(reverse("consultations:call", args=[consultation.public_id])).status_code == 404
-    assert client.post(reverse("consultations:no_show", args=[consultation.public_id])).status_code == 302
+    assert client.post(reverse("consultations:no_show", args=[consultation.public_id])).status_code == 404
     consultation.refresh_from_db()
     assert consultation.status == "waiting"
 

@@ -1,0 +1,346 @@
+"""Every page, file, upload, recording and sandbox route of the site (not the APIs, which describe
+themselves, nor Django's admin site), classified: who may call it, what a successful call looks like,
+and whose objects it serves. ``tests/test_authorization_matrix.py`` walks the URLconf and fails on any
+route missing here, then checks each one:
+
+- a page for some roles: anonymous callers are sent to the sign-in page of those roles, a signed-in
+  person of any other role gets 403, each admitted persona's call succeeds (2xx, or a redirect to where
+  the route leads, with no error message), and another person of an admitted role gets 404 for
+  objects that are not theirs;
+- a page for anyone answers anyone; a route for machines (a provider's notification) refuses a caller
+  without its credentials;
+- a dev or sandbox route answers only while its switch is on (DEBUG, or the sandbox is the configured
+  provider), and is not found otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from ihospital.accounts.models import Role
+from tests.authorization import world
+from tests.authorization.world import World
+
+ALL_ROLES = frozenset(Role.values)
+PATIENT, DOCTOR, AUDITOR = frozenset({"patient"}), frozenset({"doctor"}), frozenset({"auditor"})
+CLINICAL = frozenset({"doctor", "pharmacist", "nurse"})
+STAFF = ALL_ROLES - PATIENT
+# The persona who calls a page for each admitted role, and the personas who must not see others' objects.
+PERSONA_OF = {
+    "patient": "alice",
+    "doctor": "dr_bob",
+    "pharmacist": "carol",
+    "nurse": "nina",
+    "hospital_admin": "admin",
+    "security_admin": "secadmin",
+    "auditor": "auditor",
+}
+ROLE_OF = {**{persona: role for role, persona in PERSONA_OF.items()}, "mallory": "patient", "dr_erin": "doctor"}
+ALICE, BOB, NOT_ALICE, NOT_BOB = ("alice",), ("dr_bob",), ("mallory",), ("dr_erin",)
+
+
+@dataclass
+class Call:
+    """The request an admitted caller makes, and what its success looks like."""
+
+    kwargs: dict = field(default_factory=dict)  # the URL's parameters
+    data: dict | bytes | None = None  # a POST's form fields, or its raw body
+    status: int = 200
+    to: str = ""  # where a successful redirect leads (the start of its path)
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # the URL's name, pinned with its route
+    roles: frozenset[str] = frozenset()  # who may call it; empty: anyone
+    method: str = "GET"
+    setup: Callable[[World], Call] = lambda w: Call()  # builds the objects, says what success is
+    owners: tuple[str, ...] = ()  # personas whose call must succeed (default: one per admitted role)
+    intruders: tuple[str, ...] = ()  # personas of an admitted role to whom the objects are someone else's
+    gate: str = ""  # dev and sandbox routes: the switch that turns them on (off in production)
+    refused: int = 0  # a route guarded by other means than a session: what a caller without them gets
+
+
+TO_DESK = {"status": 302, "to": "/staff/desk/"}
+
+
+def _appointment(build, **expected) -> Callable[[World], Call]:
+    return lambda w: Call({"appointment_id": build(w).public_id}, **expected)
+
+
+def _consultation(build, **expected) -> Callable[[World], Call]:
+    return lambda w: Call({"consultation_id": build(w).public_id}, **expected)
+
+
+def _cancel(w: World) -> Call:
+    appointment = world.pending(w)
+    return Call({"appointment_id": appointment.public_id}, status=302, to=f"/p/appointments/{appointment.public_id}/")
+
+
+def _answer(w: World) -> Call:
+    consultation = world.calling(w)
+    return Call(
+        {"consultation_id": consultation.public_id}, status=302, to=f"/p/consultations/{consultation.public_id}/"
+    )
+
+
+def _review(w: World) -> Call:
+    data = {"decision": "accept", "prior_diagnosis_confirmed": "on"}
+    return Call({"appointment_id": world.requested(w).public_id}, data=data, status=302, to="/staff/review/")
+
+
+def _call_next(w: World) -> Call:
+    world.checked_in(w)
+    return Call(**TO_DESK)
+
+
+def _photo_upload(w: World) -> Call:
+    photo = SimpleUploadedFile("p.png", world.png(), content_type="image/png")
+    return Call({"consultation_id": world.in_progress(w).public_id}, data={"image": photo}, status=201)
+
+
+def _recording_start(w: World) -> Call:
+    return Call({"consultation_id": world.in_progress(w).public_id}, data=b'{"mimeType": "video/webm"}', status=201)
+
+
+def _recording_chunk(w: World) -> Call:
+    return Call({**world.recording(w), "seq": 1}, data=b"the stream goes on", status=201)
+
+
+def _notification(user) -> Call:
+    area = "p" if user.role == "patient" else "staff"
+    return Call({"notification_id": world.notification(user).public_id}, status=302, to=f"/{area}/messages/")
+
+
+def _cashier(w: World) -> Call:
+    return Call({"out_trade_no": world.payment_order(world.checked_out(w)).out_trade_no})
+
+
+# route → what it is
+PAGES: dict[str, Page] = {
+    # Anyone: signing in and out, the language, the landing page, the load balancer's probe.
+    "": Page("web:home"),
+    "healthz": Page("web:healthz"),
+    "i18n/setlang/": Page(
+        "set_language", method="POST", setup=lambda w: Call(data={"language": "en", "next": "/"}, status=302, to="/")
+    ),
+    "p/sign-in/": Page("accounts:patient_sign_in"),
+    "staff/sign-in/": Page("accounts:staff_sign_in"),
+    "sign-out/": Page("accounts:sign_out", method="POST", setup=lambda w: Call(status=302, to="/")),
+    # The payment provider's notifications: authenticated by their signature, not by a session.
+    "payments/notify/<slug:provider>/": Page(
+        "payments:notify", method="POST", setup=lambda w: Call({"provider": "sandbox"}, data=b"{}"), refused=401
+    ),
+    # Dev and sandbox routes: only when their switch is on (DEBUG turns the dev inbox and the video sandbox
+    # on; the cashier exists while the sandbox is the payment provider).
+    "dev/sms/": Page("dev:sms_inbox", gate="DEV_INBOX_ENABLED"),
+    "sandbox/pay/faults/": Page("sandbox_pay:faults", gate="DEV_INBOX_ENABLED"),
+    "sandbox/pay/<str:out_trade_no>/": Page("sandbox_pay:cashier", gate="PAYMENT_PROVIDER", setup=_cashier),
+    "sandbox/video/v1/meetings/create": Page("sandbox_video:create", method="POST", gate="CLOUD_VIDEO", refused=401),
+    "sandbox/video/v1/meetings/get": Page("sandbox_video:get", method="POST", gate="CLOUD_VIDEO", refused=401),
+    "sandbox/video/v1/meetings/delete": Page("sandbox_video:delete", method="POST", gate="CLOUD_VIDEO", refused=401),
+    "sandbox/video/v1/join/<str:meeting_id>/": Page(
+        "sandbox_video:join",
+        gate="CLOUD_VIDEO",
+        setup=lambda w: Call({"meeting_id": world.sandbox_meeting(w).meeting_id}),
+    ),
+    # Patients.
+    "p/": Page("accounts:patient_home", PATIENT),
+    "p/visit-persons/new/": Page("accounts:visit_person_add", PATIENT),
+    "p/visit-persons/<uuid:person_id>/": Page(
+        "accounts:visit_person_edit",
+        PATIENT,
+        setup=lambda w: Call({"person_id": world.visit_person(w).public_id}),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/book/": Page("appointments:find_doctor", PATIENT),
+    "p/book/departments/<uuid:department_id>/": Page(
+        "appointments:department_doctors",
+        PATIENT,
+        setup=lambda w: Call({"department_id": world.department(w).public_id}),
+    ),
+    "p/book/doctors/<uuid:doctor_id>/": Page(
+        "appointments:doctor_schedules", PATIENT, setup=lambda w: Call({"doctor_id": world.doctor_profile(w).public_id})
+    ),
+    "p/book/schedules/<uuid:schedule_id>/": Page(
+        "appointments:book", PATIENT, setup=lambda w: Call({"schedule_id": world.schedule(w).public_id})
+    ),
+    "p/appointments/": Page("appointments:mine", PATIENT),
+    "p/appointments/<uuid:appointment_id>/": Page(
+        "appointments:detail", PATIENT, setup=_appointment(world.pending), owners=ALICE, intruders=NOT_ALICE
+    ),
+    "p/appointments/<uuid:appointment_id>/pay/": Page(
+        "appointments:pay",
+        PATIENT,
+        setup=_appointment(world.pending, status=302, to="/sandbox/pay/"),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/appointments/<uuid:appointment_id>/cancel/": Page(
+        "appointments:cancel",
+        PATIENT,
+        "POST",
+        setup=_cancel,
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/appointments/<uuid:appointment_id>/waiting-room/": Page(
+        "consultations:waiting_room", PATIENT, setup=_appointment(world.accepted), owners=ALICE, intruders=NOT_ALICE
+    ),
+    "p/consultations/<uuid:consultation_id>/answer/": Page(
+        "consultations:answer",
+        PATIENT,
+        "POST",
+        setup=_answer,
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/consultations/<uuid:consultation_id>/": Page(
+        "consultations:patient_room", PATIENT, setup=_consultation(world.in_progress), owners=ALICE, intruders=NOT_ALICE
+    ),
+    "payments/receipts/": Page("payments:receipts", PATIENT),
+    "payments/orders/<uuid:order_id>/": Page(
+        "payments:receipt",
+        PATIENT,
+        setup=lambda w: Call({"order_id": world.pending(w).payment_order_public_id}),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/messages/": Page("notifications:patient_messages", PATIENT),
+    "p/messages/read-all/": Page(
+        "notifications:patient_mark_all_read", PATIENT, "POST", setup=lambda w: Call(status=302, to="/p/messages/")
+    ),
+    "p/messages/<uuid:notification_id>/": Page(
+        "notifications:patient_open",
+        PATIENT,
+        setup=lambda w: _notification(w.alice),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    # The booking's patient and its doctor.
+    "files/attachments/<uuid:attachment_id>/": Page(
+        "appointments:attachment_file",
+        PATIENT | DOCTOR,
+        setup=lambda w: Call({"attachment_id": world.attachment(w).public_id}),
+        owners=ALICE + BOB,
+        intruders=NOT_ALICE + NOT_BOB,
+    ),
+    "consultations/<uuid:consultation_id>/images/": Page(
+        "consultations:image_upload",
+        PATIENT | DOCTOR,
+        "POST",
+        setup=_photo_upload,
+        owners=ALICE + BOB,
+        intruders=NOT_ALICE + NOT_BOB,
+    ),
+    "consultations/<uuid:consultation_id>/images/<uuid:message_id>/": Page(
+        "consultations:image_file",
+        PATIENT | DOCTOR | AUDITOR,
+        setup=lambda w: Call(world.chat_photo(w)),
+        owners=ALICE + BOB + ("auditor",),
+        intruders=NOT_ALICE + NOT_BOB,
+    ),
+    "device-check/": Page("consultations:device_check", PATIENT | CLINICAL),
+    # Doctors.
+    "staff/review/": Page("appointments:review_queue", DOCTOR),
+    "staff/review/<uuid:appointment_id>/": Page(
+        "appointments:review_decide",
+        DOCTOR,
+        "POST",
+        setup=_review,
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/desk/": Page("consultations:desk", DOCTOR),
+    "staff/desk/queue/": Page("consultations:desk_queue", DOCTOR),
+    "staff/desk/call-next/": Page("consultations:call_next", DOCTOR, "POST", setup=_call_next, owners=BOB),
+    "staff/consultations/<uuid:consultation_id>/call/": Page(
+        "consultations:call",
+        DOCTOR,
+        "POST",
+        setup=_consultation(world.checked_in, **TO_DESK),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/consultations/<uuid:consultation_id>/no-show/": Page(
+        "consultations:no_show",
+        DOCTOR,
+        "POST",
+        setup=_consultation(lambda w: world.checked_in(w, confirmed=False), **TO_DESK),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/consultations/<uuid:consultation_id>/": Page(
+        "consultations:doctor_room", DOCTOR, setup=_consultation(world.in_progress), owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/consultations/<uuid:consultation_id>/end/": Page(
+        "consultations:end",
+        DOCTOR,
+        "POST",
+        setup=_consultation(world.in_progress, **TO_DESK),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/consultations/<uuid:consultation_id>/recordings/": Page(
+        "consultations:recording_start",
+        DOCTOR,
+        "POST",
+        setup=_recording_start,
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/consultations/<uuid:consultation_id>/recordings/<uuid:recording_id>/chunks/<int:seq>/": Page(
+        "consultations:recording_chunk",
+        DOCTOR,
+        "POST",
+        setup=_recording_chunk,
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/consultations/<uuid:consultation_id>/recordings/<uuid:recording_id>/finish/": Page(
+        "consultations:recording_finish",
+        DOCTOR,
+        "POST",
+        setup=lambda w: Call(world.recording(w), data=b""),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    # The consultation's doctor and auditors (a recording is never the patient's to take).
+    "consultations/<uuid:consultation_id>/recordings/<uuid:recording_id>/": Page(
+        "consultations:recording_file",
+        DOCTOR | AUDITOR,
+        setup=lambda w: Call(world.recording(w, assembled=True)),
+        owners=BOB + ("auditor",),
+        intruders=NOT_BOB,
+    ),
+    # Clinical staff; all staff.
+    "staff/confirm-identity/": Page("accounts:confirm_identity", CLINICAL),
+    "staff/": Page("web:staff_home", STAFF),
+    "staff/security/": Page("accounts:staff_security", STAFF),
+    "staff/messages/": Page("notifications:staff_messages", STAFF),
+    "staff/messages/read-all/": Page(
+        "notifications:staff_mark_all_read", STAFF, "POST", setup=lambda w: Call(status=302, to="/staff/messages/")
+    ),
+    "staff/messages/<uuid:notification_id>/": Page(
+        "notifications:staff_open",
+        STAFF,
+        setup=lambda w: _notification(w.dr_bob),
+        owners=BOB,
+        intruders=NOT_BOB + ("carol", "admin", "auditor"),
+    ),
+    # Auditors: every consultation is theirs to read.
+    "staff/audit/consultations/": Page("consultations:audit_list", AUDITOR),
+    "staff/audit/consultations/<uuid:consultation_id>/": Page(
+        "consultations:audit_detail", AUDITOR, setup=_consultation(world.in_progress)
+    ),
+    # The hospital administrator's back-office pages.
+    "staff/schedules/week/": Page("scheduling:schedule_week", frozenset({"hospital_admin"})),
+    # Every signed-in person: the doctors' portraits.
+    "doctors/<uuid:doctor_id>/photo": Page(
+        "scheduling:doctor_photo", ALL_ROLES, setup=lambda w: Call({"doctor_id": world.doctor_photo(w).public_id})
+    ),
+}

@@ -1,0 +1,188 @@
+"""The personas and the objects the authorization matrix builds for them: alice's bookings with dr_bob in
+every state a route needs, and what hangs off them (attachments, chat photos, recordings, messages)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import BytesIO
+
+import pikepdf
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from ihospital.audit.services import Actor
+
+
+class World:
+    """The personas, made on first use by their fixtures (alice, mallory, dr_bob, dr_erin, carol, nina,
+    admin, secadmin, auditor), for the builders below."""
+
+    def __init__(self, request) -> None:
+        self._request = request
+
+    def __getattr__(self, persona: str):
+        return self._request.getfixturevalue(persona)
+
+    def commit(self):
+        """Run what the block schedules on commit (payment notifications, check-in pushes) at its end."""
+        return self._request.getfixturevalue("django_capture_on_commit_callbacks")(execute=True)
+
+
+def png() -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (8, 6), "navy").save(out, "PNG")
+    return out.getvalue()
+
+
+def pdf() -> bytes:
+    out = BytesIO()
+    with pikepdf.new() as document:
+        document.add_blank_page()
+        document.save(out)
+    return out.getvalue()
+
+
+def visit_person(w: World):
+    from ihospital.appointments.tests.factories import visit_person
+
+    return visit_person(w.alice, 77)
+
+
+def schedule(w: World):
+    from ihospital.appointments.tests.factories import online_schedule
+
+    return online_schedule(w.dr_bob)
+
+
+def department(w: World):
+    from ihospital.appointments.tests.factories import department
+
+    return department()
+
+
+def doctor_profile(w: World):
+    from ihospital.appointments.tests.factories import doctor_profile
+
+    return doctor_profile(w.dr_bob)
+
+
+def pending(w: World):
+    """alice's booking with dr_bob, awaiting payment."""
+    from ihospital.appointments.services import appointment_book
+    from ihospital.appointments.tests.factories import booking, online_schedule, visit_person
+
+    data = booking(visit_person(w.alice, 78), online_schedule(w.dr_bob))
+    return appointment_book(account=w.alice, data=data, actor=Actor.system())
+
+
+def attachment(w: World):
+    from ihospital.appointments.services import appointment_attach
+
+    return appointment_attach(appointment=pending(w), name="r.pdf", data=pdf(), actor=Actor.system())
+
+
+def checked_out(w: World):
+    """A booking sent to the (sandbox) cashier: its trade exists there."""
+    from ihospital.appointments.services import appointment_checkout
+
+    appointment = pending(w)
+    appointment_checkout(appointment=appointment, actor=Actor.system())
+    return appointment
+
+
+def requested(w: World):
+    """Paid, waiting for dr_bob's review."""
+    from ihospital.integrations.payproviders.sandbox import trades
+
+    appointment = checked_out(w)
+    with w.commit():
+        trades.pay(payment_order(appointment).out_trade_no)
+    return appointment
+
+
+def payment_order(appointment):
+    from ihospital.payments.models import PaymentOrder
+
+    return PaymentOrder.objects.get(public_id=appointment.payment_order_public_id)
+
+
+def accepted(w: World):
+    """Paid and accepted; its slot starts in 10 minutes (the waiting room is open)."""
+    from ihospital.consultations.tests.conftest import accepted_booking
+
+    return accepted_booking(w.alice, w.dr_bob, w.commit)
+
+
+def checked_in(w: World, *, confirmed: bool = True):
+    """alice waits in dr_bob's queue; unless told otherwise, dr_bob has passed the identity re-check."""
+    from ihospital.accounts.identity import staff_identity_confirm
+    from ihospital.consultations.tests.conftest import checked_in
+    from ihospital.core.testing.personas import PASSWORD
+
+    if confirmed:
+        staff_identity_confirm(user=w.dr_bob, password=PASSWORD, actor=Actor.of(w.dr_bob))
+    return checked_in(accepted(w), w.commit)
+
+
+def calling(w: World):
+    from ihospital.consultations.services import consultation_call
+
+    consultation = checked_in(w)
+    with w.commit():
+        consultation_call(doctor=w.dr_bob, consultation=consultation, actor=Actor.of(w.dr_bob))
+    return consultation
+
+
+def in_progress(w: World):
+    from ihospital.consultations.services import consultation_answer
+
+    consultation = calling(w)
+    with w.commit():
+        consultation_answer(patient=w.alice, consultation=consultation, actor=Actor.of(w.alice))
+    consultation.refresh_from_db()
+    return consultation
+
+
+def recording(w: World, *, assembled: bool = False) -> dict:
+    """A take of an ongoing consultation with its first chunk: the URL parameters naming it."""
+    from ihospital.consultations.services import recording_assemble, recording_chunk_add, recording_start
+    from ihospital.consultations.tests.test_recording import cluster, stream
+
+    consultation = in_progress(w)
+    take = recording_start(doctor=w.dr_bob, consultation=consultation, mime_type="video/webm", actor=Actor.of(w.dr_bob))
+    recording_chunk_add(recording=take, seq=0, data=stream(cluster(0, 0, 400)))
+    if assembled:
+        recording_assemble(recording_pk=take.pk)
+    return {"consultation_id": consultation.public_id, "recording_id": take.public_id}
+
+
+def chat_photo(w: World) -> dict:
+    """A photo alice sent in an ongoing consultation: the URL parameters naming it."""
+    from ihospital.consultations.services import message_image_post
+
+    consultation = in_progress(w)
+    message = message_image_post(
+        sender=w.alice, consultation=consultation, name="p.png", data=png(), actor=Actor.of(w.alice)
+    )
+    return {"consultation_id": consultation.public_id, "message_id": message.public_id}
+
+
+def notification(user):
+    from ihospital.notifications.services import notification_send
+
+    return notification_send(user=user, kind="test", title="t", body="b")
+
+
+def doctor_photo(w: World):
+    profile = doctor_profile(w)
+    profile.photo.save("bob.png", ContentFile(png()))
+    return profile
+
+
+def sandbox_meeting(w: World):
+    from ihospital.integrations.video.sandbox import meetings
+
+    new = meetings.NewMeeting(
+        topic="t", host_name="h", starts_at=datetime.now(UTC), duration_minutes=30, request_id="matrix"
+    )
+    return meetings.create(org_id="sandbox-org", new=new)
