@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import ngettext, override
 
 from ihospital.accounts.models import User
 from ihospital.appointments.models import Appointment
@@ -85,17 +85,29 @@ def _stop_one(appointment: Appointment, *, reason: str, actor: Actor) -> bool:
 def _tell_the_doctor(schedule: Schedule, reason: str, outcome: ScheduleStopped) -> None:
     doctor: User = schedule.doctor.user
     with override(doctor.reading_language):
-        title = _("Your online clinic was stopped")
-        body = _(
-            "%(date)s %(period)s was stopped (%(reason)s): %(cancelled)d bookings cancelled and refunded. "
-            "%(in_room)d visits already in the room may finish."
-        ) % {
+        values = {
             "date": schedule.date.isoformat(),
             "period": schedule.get_period_display(),
             "reason": reason,
             "cancelled": outcome.cancelled,
             "in_room": outcome.in_consultation,
         }
+        title = _("Your online clinic was stopped")
+        body = (
+            ngettext(
+                "%(date)s %(period)s was stopped (%(reason)s): %(cancelled)d booking cancelled and refunded.",
+                "%(date)s %(period)s was stopped (%(reason)s): %(cancelled)d bookings cancelled and refunded.",
+                outcome.cancelled,
+            )
+            % values
+        )
+        if outcome.in_consultation:
+            in_room = ngettext(
+                "%(in_room)d visit already in the room may finish.",
+                "%(in_room)d visits already in the room may finish.",
+                outcome.in_consultation,
+            )
+            body += " " + in_room % values
     notification_send(
         user=doctor,
         kind="schedule.stopped",

@@ -227,3 +227,24 @@ def test_the_stop_action_needs_a_reason(alice, dr_bob, commit, admin_client_for)
     )
     appointment.refresh_from_db()
     assert appointment.status == "requested" and appointment.schedule.status == "open"
+
+
+def test_the_waiting_patients_page_says_the_hospital_cancelled_and_offers_to_book_again(alice, confirmed_bob, commit):
+    appointment = _in_state("waiting", alice, confirmed_bob, commit)
+    _stop(appointment, commit)
+    from django.test import Client
+
+    patient = Client(HTTP_ACCEPT_LANGUAGE="en")
+    patient.force_login(alice)
+    page = patient.get(f"/p/appointments/{appointment.public_id}/waiting-room/").content.decode()
+    assert 'data-testid="visit-cancelled"' in page and REASON in page
+    assert 'data-testid="book-again"' in page
+    assert 'data-testid="device-check-link"' not in page  # nothing left to prepare for
+
+
+def test_the_doctors_notice_mentions_visits_in_the_room_only_when_there_are_some(alice, dr_bob, commit):
+    dr_bob.language = "en"
+    dr_bob.save(update_fields=["language"])
+    _stop(_in_state("requested", alice, dr_bob, commit), commit)
+    body = Notification.objects.get(user=dr_bob).body
+    assert "1 booking cancelled" in body and "in the room" not in body
