@@ -6,3 +6,6 @@ class SchedulingConfig(AppConfig):
     name = "ihospital.scheduling"
     label = "scheduling"
     verbose_name = _("Departments and doctors")
+
+    def ready(self) -> None:
+        from ihospital.scheduling import checks  # noqa: F401  (registers the symptom-rules check)

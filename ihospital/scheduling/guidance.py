@@ -1,7 +1,9 @@
 """导诊 (symptom guidance): which departments fit a patient's own description of their symptoms.
 
 The rules are data (``data/symptom_rules.json``): per department, Chinese and English terms with weights,
-plus red-flag combinations that send the patient to the emergency department instead of online care.
+plus red-flag combinations that send the patient to the emergency department instead of online care. Their
+shape is the pydantic models of ``symptom_rules``; a file that does not fit is refused at load, and the app's
+system check loads it at start-up.
 Ranking is pure (no database, no I/O after the rules are loaded once), so it is fast and easy to test;
 ``departments_for`` is the thin step that maps the suggested codes to ``Department`` rows.
 
@@ -19,19 +21,18 @@ How text is matched:
 
 from __future__ import annotations
 
-import json
 import re
-import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from ihospital.core import rulefiles
 from ihospital.scheduling.models import Department
+from ihospital.scheduling.symptom_rules import NEGATION_WINDOW, SymptomRules, normalize
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent / "data" / "symptom_rules.json"
 
@@ -61,7 +62,6 @@ KNOWN_DEPARTMENT_CODES = frozenset(
 
 # Bounds the work per request; a description of symptoms is far shorter.
 MAX_TEXT_LENGTH = 2000
-MAX_WEIGHT = 10
 
 EMERGENCY_ADVICE = _(
     "Your description may point to an emergency. Online consultations are not for emergencies: "
@@ -113,13 +113,6 @@ class RuleSet:
 
     def department(self, code: str) -> DepartmentRule:
         return next(rule for rule in self.departments if rule.code == code)
-
-
-def normalize(text: str) -> str:
-    """NFKC, case-folded, every run of non-letters/digits collapsed to one space."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    kept = "".join(ch if unicodedata.category(ch)[0] in "LN" else " " for ch in folded)
-    return " ".join(kept.split())
 
 
 # ---------------------------------------------------------------------------------------------- ranking
@@ -195,8 +188,8 @@ def _present(normalized: str, term: Term, rules: RuleSet) -> bool:
 
 
 def _negated(normalized: str, start: int, rules: RuleSet) -> bool:
-    # The pattern ends with "$"; endpos makes the match start its end. 16 characters hold any cue.
-    return bool(rules.negation and rules.negation.search(normalized, max(0, start - 16), start))
+    # The pattern ends with "$"; endpos makes the match start its end. The rules keep every cue shorter.
+    return bool(rules.negation and rules.negation.search(normalized, max(0, start - NEGATION_WINDOW), start))
 
 
 def _rule_names(rules: RuleSet) -> NameLookup:
@@ -217,113 +210,44 @@ def _reason(labels: Sequence[str], department_name: str) -> str:
 # ------------------------------------------------------------------------------------------------ rules
 
 
-def load_rules(
-    path: Path | str = DEFAULT_RULES_PATH, *, known_codes: Collection[str] = KNOWN_DEPARTMENT_CODES
-) -> RuleSet:
-    """Read and validate a rules file; cached per (path, codes). Raises ValueError naming the problem."""
-    return _load_rules(Path(path).resolve(), frozenset(known_codes))
+def load_rules(path: Path | str | None = None, *, known_codes: Collection[str] = KNOWN_DEPARTMENT_CODES) -> RuleSet:
+    """Read, validate and compile a rules file (default: the shipped one); cached per (path, codes).
+
+    Raises ``core.rulefiles.RulesError`` (a ``ValueError``) naming the file and the JSON path of each bad entry.
+    """
+    return _load_rules(Path(path if path is not None else DEFAULT_RULES_PATH).resolve(), frozenset(known_codes))
 
 
 @lru_cache(maxsize=8)
 def _load_rules(path: Path, known_codes: frozenset[str]) -> RuleSet:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
-    try:
-        return _parse_rules(raw, known_codes)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+    return _compile(rulefiles.load_rules(path, SymptomRules, context={"known_codes": known_codes}))
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _value in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        raise ValueError(f"duplicate keys {duplicates}")
-    return dict(pairs)
-
-
-def _parse_rules(raw: Any, known_codes: frozenset[str]) -> RuleSet:
-    _expect_keys(raw, "the rules file", required={"departments", "red_flags"}, optional={"about", "negations"})
-    if not isinstance(raw["departments"], list) or not raw["departments"]:
-        raise ValueError("departments must be a non-empty list")
-    departments: list[DepartmentRule] = []
+def _compile(spec: SymptomRules) -> RuleSet:
     weights: dict[str, list[tuple[str, int]]] = {}
     labels: dict[str, str] = {}
-    for index, entry in enumerate(raw["departments"]):
-        rule, terms = _parse_department(entry, f"departments[{index}]", known_codes)
-        if any(rule.code == seen.code for seen in departments):
-            raise ValueError(f"department {rule.code!r} is listed twice")
-        departments.append(rule)
-        for key, (label, weight) in terms.items():
+    for department in spec.departments:
+        for label, weight in [*department.zh.items(), *department.en.items()]:
+            key = normalize(label)
             labels.setdefault(key, label)
-            weights.setdefault(key, []).append((rule.code, weight))
-    terms = tuple(Term(labels[key], _pattern(key), tuple(weights[key])) for key in labels)
+            weights.setdefault(key, []).append((department.code, weight))
     return RuleSet(
-        departments=tuple(departments),
-        terms=terms,
-        red_flags=_parse_red_flags(raw["red_flags"]),
-        negation=_parse_negations(raw.get("negations", {})),
+        departments=tuple(DepartmentRule(rule.code, rule.name_zh, rule.name_en) for rule in spec.departments),
+        terms=tuple(Term(labels[key], _pattern(key), tuple(weights[key])) for key in labels),
+        red_flags=tuple(tuple(Term(label, _pattern(normalize(label))) for label in flag) for flag in spec.red_flags),
+        negation=_negation([*spec.negations.zh, *spec.negations.en]),
     )
 
 
-def _parse_department(entry: Any, where: str, known_codes: frozenset[str]) -> tuple[DepartmentRule, dict]:
-    _expect_keys(entry, where, required={"code", "name_zh", "name_en", "zh", "en"})
-    code = entry["code"]
-    if code not in known_codes:
-        raise ValueError(f"{where}: unknown department code {code!r}")
-    where = f"{where} ({code})"
-    for key in ("name_zh", "name_en"):
-        if not isinstance(entry[key], str) or not entry[key].strip():
-            raise ValueError(f"{where}: {key} must be a non-empty string")
-    terms: dict[str, tuple[str, int]] = {}
-    for language in ("zh", "en"):
-        if not isinstance(entry[language], dict) or not entry[language]:
-            raise ValueError(f"{where}: {language} must be a non-empty object of term: weight")
-        for label, weight in entry[language].items():
-            key = _term_key(label, where)
-            if key in terms:
-                raise ValueError(f"{where}: term {label!r} is listed twice")
-            if type(weight) is not int or not 1 <= weight <= MAX_WEIGHT:
-                raise ValueError(f"{where}: weight of {label!r} must be an integer from 1 to {MAX_WEIGHT}")
-            terms[key] = (label, weight)
-    return DepartmentRule(code, entry["name_zh"], entry["name_en"]), terms
-
-
-def _parse_red_flags(raw: Any) -> tuple[tuple[Term, ...], ...]:
-    if not isinstance(raw, list):
-        raise ValueError("red_flags must be a list of lists of terms")
-    flags = []
-    for index, flag in enumerate(raw):
-        if not isinstance(flag, list) or not flag:
-            raise ValueError(f"red_flags[{index}] must be a non-empty list of terms")
-        flags.append(tuple(Term(label, _pattern(_term_key(label, f"red_flags[{index}]"))) for label in flag))
-    return tuple(flags)
-
-
-def _parse_negations(raw: Any) -> re.Pattern[str] | None:
-    _expect_keys(raw, "negations", optional={"zh", "en"})
-    cues = []
-    for language, words in raw.items():
-        if not isinstance(words, list):
-            raise ValueError(f"negations.{language} must be a list")
-        cues.extend(_term_key(word, f"negations.{language}") for word in words)
+def _negation(cues: Sequence[str]) -> re.Pattern[str] | None:
     if not cues:
         return None
     # Longest first so "没有" is tried before "没"; an English cue must be a whole word.
     alternatives = [
         re.escape(cue) if _HAS_CJK.search(cue) else rf"\b{re.escape(cue)} ?"
-        for cue in sorted(set(cues), key=len, reverse=True)
+        for cue in sorted({normalize(cue) for cue in cues}, key=len, reverse=True)
     ]
     return re.compile(f"(?:{'|'.join(alternatives)})$", re.ASCII)
-
-
-def _term_key(label: Any, where: str) -> str:
-    key = normalize(label) if isinstance(label, str) else ""
-    if not key:
-        raise ValueError(f"{where}: empty term {label!r}")
-    return key
 
 
 def _pattern(key: str) -> re.Pattern[str]:
@@ -331,15 +255,6 @@ def _pattern(key: str) -> re.Pattern[str]:
         return re.compile(re.escape(key))
     # ASCII word boundaries: Chinese characters count as non-word, so "我有cough" matches "cough".
     return re.compile(rf"\b{re.escape(key)}{_ENDINGS}\b", re.ASCII)
-
-
-def _expect_keys(raw: Any, where: str, *, required: Collection[str] = (), optional: Collection[str] = ()) -> None:
-    if not isinstance(raw, dict):
-        raise ValueError(f"{where} must be an object")
-    missing = set(required) - raw.keys()
-    unknown = raw.keys() - set(required) - set(optional)
-    if missing or unknown:
-        raise ValueError(f"{where}: missing keys {sorted(missing)}, unknown keys {sorted(unknown)}")
 
 
 # ------------------------------------------------------------------------------------------- database
