@@ -4,16 +4,20 @@ are taken offline, doctors' accounts deactivated)."""
 
 from django import forms
 from django.contrib import admin
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from ihospital.accounts.models import Role, User
 from ihospital.audit.services import Actor
 from ihospital.core.admin_roles import RoleAdmin
+from ihospital.core.errors import DomainError
+from ihospital.core.files.uploads import check_upload
 from ihospital.core.money import MoneyFormatError, parse_yuan
 from ihospital.scheduling.models import Department, DoctorProfile, SlotCategory
 from ihospital.scheduling.selectors import doctor_fees
 from ihospital.scheduling.services import (
     DEPARTMENT_FIELDS,
+    PHOTO_MAX_BYTES,
     PROFILE_FIELDS,
     DepartmentInput,
     DoctorProfileInput,
@@ -22,6 +26,8 @@ from ihospital.scheduling.services import (
     department_create,
     department_update,
     doctor_fees_set,
+    doctor_photo_discard_unless_used,
+    doctor_photo_store,
     doctor_profile_create,
     doctor_profile_update,
 )
@@ -116,6 +122,18 @@ class DoctorProfileForm(forms.ModelForm):
                 self.add_error(name if name in self.fields else None, message)
         return data
 
+    def clean_photo(self):
+        """A new photo is checked as the service will check it, so a refusal shows on the field."""
+        photo = self.cleaned_data.get("photo")
+        if isinstance(photo, UploadedFile):
+            try:
+                check_upload(name=photo.name or "photo", data=photo, max_bytes=PHOTO_MAX_BYTES, images_only=True)
+            except DomainError as error:
+                raise forms.ValidationError(error.message) from None
+            finally:
+                photo.seek(0)
+        return photo
+
     def changed_fees(self) -> dict:
         return {category: self.fees_fen[category] for name, category in FEE_FIELDS.items() if name in self.changed_data}
 
@@ -131,11 +149,37 @@ class DoctorProfileAdmin(RoleAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ("user",) if obj is not None else ()
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Django runs the whole page in one transaction. A new photo is checked and stored before it
+        opens (no storage I/O inside a transaction), and deleted once it has ended unless the profile
+        names it (a refused form, a rollback)."""
+        upload = request.FILES.get("photo") if request.method == "POST" else None
+        stored = None
+        if upload is not None and self.has_change_permission(request):
+            try:
+                stored = doctor_photo_store(name=upload.name or "photo", data=upload)
+            except DomainError:
+                pass  # the form refuses it, saying why
+            finally:
+                upload.seek(0)
+        if stored is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        request.stored_doctor_photo = stored  # for save_model
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        finally:
+            doctor_photo_discard_unless_used(name=stored)
+
+    @staticmethod
+    def _stored_photo(request, value) -> str | None:
+        """A new upload: the name changeform_view stored it under. Otherwise none (False: "clear" ticked)."""
+        return request.stored_doctor_photo if isinstance(value, UploadedFile) else None
+
     def save_model(self, request, obj, form, change):
         actor = Actor.of(request.user, request)
         changes = _changes(form, PROFILE_FIELDS)
         if "photo" in changes:
-            changes["photo"] = changes["photo"] or None  # False: the "clear" box was ticked
+            changes["photo"] = self._stored_photo(request, changes["photo"])
         if change:
             doctor_profile_update(profile=obj, changes=changes, actor=actor)
             return
@@ -146,7 +190,7 @@ class DoctorProfileAdmin(RoleAdmin):
                 departments=list(data["departments"]),
                 specialties=data.get("specialties", ""),
                 introduction=data.get("introduction", ""),
-                photo=data.get("photo") or None,
+                photo=self._stored_photo(request, data.get("photo")) or "",
             ),
             actor=actor,
         )

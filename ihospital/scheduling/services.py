@@ -5,14 +5,16 @@ and doctors' fees. Every write is audited; updates record the old and the new va
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
@@ -20,6 +22,8 @@ from django.utils.translation import gettext as _
 from ihospital.accounts.models import Role
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import DomainError, FieldErrors
+from ihospital.core.files.stored import discard
+from ihospital.core.files.uploads import check_upload
 from ihospital.core.state import transition
 from ihospital.core.time import now
 from ihospital.scheduling.errors import DepartmentError, DoctorProfileError, ScheduleError
@@ -414,6 +418,7 @@ def department_update(*, department: Department, changes: Mapping[str, Any], act
 # --- Doctor profiles and fees -----------------------------------------------------------------------
 
 PROFILE_FIELDS = ("departments", "specialties", "introduction", "photo")
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -421,7 +426,25 @@ class DoctorProfileInput:
     departments: Sequence[Department]
     specialties: str = ""
     introduction: str = ""
-    photo: File | None = None
+    photo: str = ""  # the name ``doctor_photo_store`` gave a new photo; empty: none
+
+
+def doctor_photo_store(*, name: str, data: bytes | BinaryIO) -> str:
+    """Check a doctor's photo by its content (re-encoded without metadata: patients see it) and store it
+    under a fresh random name, for ``doctor_profile_create``/``doctor_profile_update`` to record. No
+    storage I/O inside a transaction: call it before the transaction that records the photo opens, and
+    ``doctor_photo_discard_unless_used`` once it has ended. Refuses: upload.* (a PDF as unsupported)."""
+    checked = check_upload(name=name, data=data, max_bytes=PHOTO_MAX_BYTES, images_only=True)
+    holder = DoctorProfile()
+    holder.photo.save(f"{uuid.uuid4().hex}.{checked.extension}", ContentFile(checked.content), save=False)
+    return holder.photo.name or ""
+
+
+def doctor_photo_discard_unless_used(*, name: str) -> None:
+    """Delete a photo ``doctor_photo_store`` stored unless a profile names it: call it after the
+    transaction meant to record it has ended, committed or not (a refused form, a rollback)."""
+    if name and not DoctorProfile.objects.filter(photo=name).exists():
+        discard(DoctorProfile(photo=name).photo.storage, name)
 
 
 def check_doctor_profile(*, user: Any = None, values: Mapping[str, Any]) -> dict[str, str]:
@@ -443,7 +466,8 @@ def check_doctor_profile(*, user: Any = None, values: Mapping[str, Any]) -> dict
 def doctor_profile_create(*, user: Any, data: DoctorProfileInput, actor: Actor) -> DoctorProfile:
     """What patients see of a doctor: departments, specialties, introduction, photo.
 
-    Preconditions: ``user`` is a doctor's account (created by a security administrator). Refuses
+    Preconditions: ``user`` is a doctor's account (created by a security administrator); ``data.photo``,
+    if any, was stored by ``doctor_photo_store`` (nothing is written to storage here). Refuses
     (nothing written): doctor_profile.invalid (not a doctor, already has a profile, no department,
     specialties over 200 characters). Side effects: the profile; an audit entry
     ``doctor_profile.create`` with every value (the photo by file name).
@@ -472,8 +496,8 @@ def doctor_profile_create(*, user: Any, data: DoctorProfileInput, actor: Actor) 
 @transaction.atomic
 def doctor_profile_update(*, profile: DoctorProfile, changes: Mapping[str, Any], actor: Actor) -> DoctorProfile:
     """Change some of a doctor's departments, specialties, introduction and photo (``changes`` maps some
-    of PROFILE_FIELDS to new values; a photo of None removes it). Sessions already created keep their
-    department.
+    of PROFILE_FIELDS to new values; the photo is a name ``doctor_photo_store`` returned, None removes
+    it; nothing is written to storage here). Sessions already created keep their department.
 
     Refuses (nothing written): doctor_profile.invalid (no department, specialties over 200 characters).
     Side effects: the profile (locked while it changes); an audit entry ``doctor_profile.update``
@@ -514,11 +538,11 @@ def doctor_profile_update(*, profile: DoctorProfile, changes: Mapping[str, Any],
     return profile
 
 
-def _photo_changes(current: FieldFile, new: File | None) -> bool:
-    """A new upload, or removing a photo there is; not the stored photo handed back unchanged."""
+def _photo_changes(current: FieldFile, new: str | None) -> bool:
+    """A new photo, or removing a photo there is; not the stored photo named again."""
     if not new:
         return bool(current)
-    return not (isinstance(new, FieldFile) and new.name == current.name)
+    return new != current.name
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from ihospital.consultations.models import Consultation, Message
 from ihospital.consultations.services._common import move, move_appointment, target
 from ihospital.consultations.services.video import consultation_meeting_close
 from ihospital.core.errors import DomainError
+from ihospital.core.files.stored import removed_if_refused
 from ihospital.core.files.uploads import check_upload
 from ihospital.core.time import now
 
@@ -59,12 +60,15 @@ def message_post(*, sender: User, consultation: Consultation, text: str, actor: 
     return _published(message, consultation, actor)
 
 
-@transaction.atomic
 def message_image_post(
     *, sender: User, consultation: Consultation, name: str, data: bytes | BinaryIO, actor: Actor
 ) -> Message:
     """A photo in the room: checked by content, metadata stripped, stored privately.
 
+    No storage I/O inside a transaction: the photo is checked and written first, under a fresh name (the
+    message's random public id); a short transaction then records it if the visit is still in progress
+    (it may have ended while the photo was stored), and the file is deleted if it refuses or rolls back.
+    Call it outside any transaction (core.files.stored).
     Refuses: upload.* (see core.files.uploads), upload.unsupported_type for a PDF (photos only here),
     consultation.not_in_progress.
     """
@@ -74,8 +78,19 @@ def message_image_post(
         consultation=consultation, sender=sender, kind=Message.Kind.IMAGE, content_type=checked.content_type
     )
     message.image.save(f"{message.public_id}.{checked.extension}", ContentFile(checked.content), save=False)
-    message.save()
-    return _published(message, consultation, actor)
+    with removed_if_refused(message.image):
+        _record_image(message, consultation, actor=actor)
+    return message
+
+
+@transaction.atomic
+def _record_image(message: Message, consultation: Consultation, *, actor: Actor) -> None:
+    """The stored photo's message, if the visit is still in progress. The consultation's row is locked
+    until commit, so a visit ending meanwhile ends after the photo, never under it."""
+    if not Consultation.objects.select_for_update().filter(pk=consultation.pk, status=Status.IN_PROGRESS).exists():
+        raise DomainError(ConsultationError.NOT_IN_PROGRESS)
+    message.save(force_insert=True)
+    _published(message, consultation, actor)
 
 
 def _published(message: Message, consultation: Consultation, actor: Actor) -> Message:

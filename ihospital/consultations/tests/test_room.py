@@ -24,6 +24,7 @@ from ihospital.consultations.services import (
 )
 from ihospital.consultations.tests.conftest import accepted_booking, checked_in, code_of, in_consultation
 from ihospital.core.models import OutboxMessage
+from ihospital.core.testing.storage import storage_writes, stored_files
 from ihospital.core.time import now
 from ihospital.notifications.models import Notification
 
@@ -145,6 +146,39 @@ def test_a_pdf_is_not_a_chat_photo(in_progress, alice):
 def test_garbage_is_not_a_chat_photo(in_progress, alice, garbage):
     assert code_of(lambda: photo(in_progress, alice, garbage, "photo.jpg")).startswith("upload.")
     assert not Message.objects.exists()
+
+
+def test_a_photo_is_stored_before_any_transaction_opens(in_progress, alice):
+    with storage_writes() as writes:
+        message = photo(in_progress, alice, png_bytes(), "scan.png")
+    assert [(w.name, w.depth) for w in writes] == [(message.image.name, 0)]
+
+
+def test_a_photo_sent_after_the_visit_ended_leaves_no_file(in_progress, alice):
+    Consultation.objects.filter(pk=in_progress.pk).update(status="completed")
+    in_progress.refresh_from_db()
+    assert code_of(lambda: photo(in_progress, alice, png_bytes(), "late.png")) == "consultation.not_in_progress"
+    assert stored_files() == []
+
+
+def test_a_photo_whose_visit_ends_while_it_is_stored_is_refused_and_its_file_removed(in_progress, alice):
+    def visit_ends():
+        Consultation.objects.filter(pk=in_progress.pk).update(status="completed")
+
+    with storage_writes(then=visit_ends) as writes:
+        assert code_of(lambda: photo(in_progress, alice, png_bytes(), "late.png")) == "consultation.not_in_progress"
+    assert len(writes) == 1 and stored_files() == []
+    assert not Message.objects.exists()
+
+
+def test_a_photo_whose_transaction_fails_leaves_no_file(in_progress, alice, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("the audit trail is unavailable")
+
+    monkeypatch.setattr("ihospital.consultations.services.room.record", broken)
+    with pytest.raises(RuntimeError):
+        photo(in_progress, alice, png_bytes(), "scan.png")
+    assert stored_files() == [] and not Message.objects.exists()
 
 
 # --- ending ------------------------------------------------------------------------------------------
