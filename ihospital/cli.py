@@ -24,13 +24,20 @@ def _start_worker() -> subprocess.Popen:
 
 def _start_worker_in_process():
     """The embedded mode's worker: huey's consumer as threads of the server process. The in-memory
-    channel layer lives in this process, so live pushes from tasks (reminders, call time-outs) must too."""
+    channel layer lives in this process, so live pushes from tasks (reminders, call time-outs) must too.
+
+    Huey knows a task only once its module is imported: like huey's own ``run_huey`` (which
+    ``ihospital worker`` runs), import every app's ``tasks`` module first, or the periodic sweepers
+    (reminders, call time-outs, no-shows, auto-completion, recordings) never run."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
     from django.conf import settings
+    from django.utils.module_loading import autodiscover_modules
     from huey.contrib.djhuey import HUEY
+
+    autodiscover_modules("tasks")
 
     consumer = HUEY.create_consumer(**settings.HUEY["consumer"])
     consumer.start()
