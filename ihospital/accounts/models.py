@@ -82,7 +82,7 @@ class VisitPerson(PublicIdModel):
         MALE = "male", _("Male")
         FEMALE = "female", _("Female")
 
-    account = models.ForeignKey(User, on_delete=models.PROTECT, related_name="visit_persons")
+    account = models.ForeignKey(User, verbose_name=_("account"), on_delete=models.PROTECT, related_name="visit_persons")
     relationship = models.CharField(_("relationship"), max_length=10, choices=Relationship.choices)
     name = models.CharField(_("name"), max_length=50)
     id_number = models.CharField(_("resident ID number"), max_length=18)
@@ -94,8 +94,8 @@ class VisitPerson(PublicIdModel):
     guardian_name = models.CharField(_("guardian's name"), max_length=50, blank=True)
     guardian_id_number = models.CharField(_("guardian's ID number"), max_length=18, blank=True)
     guardian_phone = models.CharField(_("guardian's mobile number"), max_length=11, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -115,14 +115,16 @@ class VisitPerson(PublicIdModel):
 class SmsCode(models.Model):
     """A one-time sign-in code. Only its keyed hash is stored."""
 
-    phone = models.CharField(max_length=11, db_index=True)
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    phone = models.CharField(_("mobile number"), max_length=11, db_index=True)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sign-in code")
+        verbose_name_plural = _("sign-in codes")
         indexes = [models.Index(fields=["phone", "created_at"], name="smscode_phone_recent_idx")]
 
     def __str__(self) -> str:
@@ -132,9 +134,13 @@ class SmsCode(models.Model):
 class SignInThrottle(models.Model):
     """Wrong-code counter and lock for one phone number. Counted with F() so racing guesses all count."""
 
-    phone = models.CharField(max_length=11, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    phone = models.CharField(_("mobile number"), max_length=11, unique=True)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in throttle")
+        verbose_name_plural = _("sign-in throttles")
 
     def __str__(self) -> str:
         return f"{self.phone[:3]}****{self.phone[-4:]}: {self.failures} failures"
@@ -143,13 +149,17 @@ class SignInThrottle(models.Model):
 class ApiToken(PublicIdModel):
     """A Bearer token for the mobile apps. Only the SHA-256 of the secret is stored."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    key_hash = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=8)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=8)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
 
 class IdentityConfirmation(models.Model):
@@ -160,10 +170,12 @@ class IdentityConfirmation(models.Model):
         PASSWORD = "password", _("Password")
         TOTP = "totp", _("Authenticator code")
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="identity_confirmations")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="identity_confirmations"
+    )
     method = models.CharField(_("method"), max_length=10, choices=Method.choices)
     confirmed_at = models.DateTimeField(_("confirmed at"))
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("identity confirmation")
@@ -182,9 +194,15 @@ class IdentityCheckThrottle(models.Model):
     """Consecutive failed identity re-checks of one staff member, and the lock they lead to. Attempts
     for one user queue on this row's lock, so racing guesses all count."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="identity_check_throttle")
-    failures = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="identity_check_throttle"
+    )
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identity check throttle")
+        verbose_name_plural = _("identity check throttles")
 
     def __str__(self) -> str:
         return f"{self.user}: {self.failures} failed identity checks"

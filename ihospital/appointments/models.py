@@ -42,32 +42,47 @@ class Appointment(PublicIdModel):
     PATIENT_CANCEL_TRANSITIONS = {Status.CANCELLED: {Status.PENDING_PAYMENT, Status.REQUESTED, Status.ACCEPTED}}
     ACTIVE = ACTIVE_STATES
 
-    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
-    visit_person = models.ForeignKey("accounts.VisitPerson", on_delete=models.PROTECT, related_name="appointments")
-    schedule = models.ForeignKey("scheduling.Schedule", on_delete=models.PROTECT, related_name="appointments")
-    slot = models.ForeignKey("scheduling.Slot", on_delete=models.PROTECT, related_name="appointments")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.PROTECT, related_name="appointments"
+    )
+    visit_person = models.ForeignKey(
+        "accounts.VisitPerson", verbose_name=_("visit person"), on_delete=models.PROTECT, related_name="appointments"
+    )
+    schedule = models.ForeignKey(
+        "scheduling.Schedule", verbose_name=_("clinic session"), on_delete=models.PROTECT, related_name="appointments"
+    )
+    slot = models.ForeignKey(
+        "scheduling.Slot", verbose_name=_("slot"), on_delete=models.PROTECT, related_name="appointments"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
     complaint = models.TextField(_("chief complaint"), max_length=500)
     prior_visit_date = models.DateField(_("date of the in-person diagnosis"))
     prior_hospital = models.CharField(_("hospital of the in-person diagnosis"), max_length=100)
     prior_diagnosis = models.CharField(_("diagnosis"), max_length=200)
-    fee_fen = models.PositiveIntegerField()
-    hold_expires_at = models.DateTimeField()
+    fee_fen = models.PositiveIntegerField(_("fee (fen)"))
+    hold_expires_at = models.DateTimeField(_("pay before"))
     # The payment order's public id, not a foreign key: payments knows nothing of what it is paid for.
-    payment_order_public_id = models.UUIDField(null=True, blank=True)
-    reject_reason = models.CharField(max_length=300, blank=True)
-    prior_diagnosis_confirmed = models.BooleanField(default=False)
+    payment_order_public_id = models.UUIDField(_("payment order id"), null=True, blank=True)
+    reject_reason = models.CharField(_("reason for declining"), max_length=300, blank=True)
+    prior_diagnosis_confirmed = models.BooleanField(_("prior diagnosis confirmed"), default=False)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_appointments"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviewed_appointments",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    refund_requested = models.BooleanField(default=False)
-    refunded = models.BooleanField(default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    refund_requested = models.BooleanField(_("refund requested"), default=False)
+    refunded = models.BooleanField(_("refunded"), default=False)
 
     class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -89,15 +104,19 @@ class Attachment(PublicIdModel):
     """Evidence of the prior in-person diagnosis (report photos, PDFs). Stored privately; served only
     to the patient and the reviewing doctor through an authorised view. Never deleted (clinical data)."""
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(upload_to="attachments/%Y/%m/")
-    content_type = models.CharField(max_length=40)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    original_name = models.CharField(max_length=100)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    appointment = models.ForeignKey(
+        Appointment, verbose_name=_("appointment"), on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    content_type = models.CharField(_("content type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    original_name = models.CharField(_("original name"), max_length=100)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
         ordering = ["uploaded_at"]
 
     def __str__(self) -> str:

@@ -15,20 +15,21 @@ class AuditEvent(models.Model):
     The actor is copied (public id, name, role) rather than referenced, so the trail outlives accounts.
     """
 
-    seq = models.BigIntegerField(unique=True, null=True, editable=False)
-    created_at = models.DateTimeField(editable=False)
-    actor_id = models.CharField(max_length=64, blank=True, editable=False)
-    actor_name = models.CharField(max_length=150, blank=True, editable=False)
-    actor_role = models.CharField(max_length=30, blank=True, editable=False)
-    action = models.CharField(max_length=100, db_index=True, editable=False)
-    target_type = models.CharField(max_length=60, blank=True, editable=False)
-    target_id = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
-    user_agent = models.CharField(max_length=300, blank=True, editable=False)
-    details = models.JSONField(default=dict, editable=False)
-    mac = models.CharField(max_length=64, blank=True, editable=False)  # empty only on entries written before 0003
-    prev_hash = models.CharField(max_length=64, blank=True, editable=False)  # empty until chained
-    hash = models.CharField(max_length=64, blank=True, editable=False)  # empty until chained
+    seq = models.BigIntegerField(_("sequence number"), unique=True, null=True, editable=False)
+    created_at = models.DateTimeField(_("time"), editable=False)
+    actor_id = models.CharField(_("actor id"), max_length=64, blank=True, editable=False)
+    actor_name = models.CharField(_("actor"), max_length=150, blank=True, editable=False)
+    actor_role = models.CharField(_("actor's role"), max_length=30, blank=True, editable=False)
+    action = models.CharField(_("action"), max_length=100, db_index=True, editable=False)
+    target_type = models.CharField(_("target type"), max_length=60, blank=True, editable=False)
+    target_id = models.CharField(_("target id"), max_length=64, blank=True, db_index=True, editable=False)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True, editable=False)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True, editable=False)
+    details = models.JSONField(_("details"), default=dict, editable=False)
+    # mac is empty only on entries written before 0003
+    mac = models.CharField(_("entry MAC"), max_length=64, blank=True, editable=False)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)  # empty until chained
+    hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)  # empty until chained
 
     class Meta:
         ordering = ["id"]
@@ -56,8 +57,12 @@ class AuditChainHead(models.Model):
     """The end of the chain: a single row locked by the chaining step, so entries are chained one after
     another (service transactions that record entries never lock it)."""
 
-    last_seq = models.BigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_seq = models.BigIntegerField(_("last sequence number"), default=0)
+    last_hash = models.CharField(_("last hash"), max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
 
     def __str__(self) -> str:
         return f"audit chain at #{self.last_seq}"

@@ -62,22 +62,28 @@ class Consultation(PublicIdModel):
     objects = ConsultationQuerySet.as_manager()
 
     appointment = models.OneToOneField(
-        "appointments.Appointment", on_delete=models.PROTECT, related_name="consultation"
+        "appointments.Appointment", verbose_name=_("appointment"), on_delete=models.PROTECT, related_name="consultation"
     )
-    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations_led")
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("doctor"), on_delete=models.PROTECT, related_name="consultations_led"
+    )
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="consultations"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.WAITING)
     # An opaque token: patients learn their queue position from the order of tokens, nobody's identity.
-    queue_token = models.CharField(max_length=16, unique=True)
-    checked_in_at = models.DateTimeField()
-    call_attempts = models.PositiveSmallIntegerField(default=0)
-    called_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    identity_confirmed_at = models.DateTimeField(null=True, blank=True)  # the doctor's re-check before calling
-    video_provider = models.CharField(max_length=40, blank=True)
-    meeting_id = models.CharField(max_length=100, blank=True)
-    meeting_join_url = models.URLField(blank=True)
+    queue_token = models.CharField(_("queue token"), max_length=16, unique=True)
+    checked_in_at = models.DateTimeField(_("checked in at"))
+    call_attempts = models.PositiveSmallIntegerField(_("call attempts"), default=0)
+    called_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    identity_confirmed_at = models.DateTimeField(
+        _("doctor's identity confirmed at"), null=True, blank=True
+    )  # the doctor's re-check before calling
+    video_provider = models.CharField(_("video provider"), max_length=40, blank=True)
+    meeting_id = models.CharField(_("meeting id"), max_length=100, blank=True)
+    meeting_join_url = models.URLField(_("meeting link"), blank=True)
     referral_reason = models.CharField(_("reason for the in-person referral"), max_length=300, blank=True)
     # Not a column: set on the rows of a whole queue read at once (selectors.doctor_queue_positioned).
     known_queue_position: int | None = None
@@ -112,15 +118,21 @@ class Message(PublicIdModel):
         TEXT = "text", _("Text")
         IMAGE = "image", _("Image")
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="messages")
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    text = models.TextField(blank=True)
-    image = models.FileField(upload_to="chat/%Y/%m/", blank=True)
-    content_type = models.CharField(max_length=40, blank=True)
-    sent_at = models.DateTimeField(auto_now_add=True)
+    consultation = models.ForeignKey(
+        Consultation, verbose_name=_("consultation"), on_delete=models.PROTECT, related_name="messages"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("sender"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    text = models.TextField(_("text"), blank=True)
+    image = models.FileField(_("image"), upload_to="chat/%Y/%m/", blank=True)
+    content_type = models.CharField(_("content type"), max_length=40, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["sent_at", "pk"]
 
     def __str__(self) -> str:
@@ -132,22 +144,28 @@ class Recording(PublicIdModel):
     stream can't be resumed). Chunks arrive during the call and are assembled into one file. Kept
     for disputes; there is no deletion path."""
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="recordings")
-    mime_type = models.CharField(max_length=60, default="video/webm")
-    started_at = models.DateTimeField(auto_now_add=True)
-    last_chunk_at = models.DateTimeField(null=True, blank=True)
-    chunk_count = models.PositiveIntegerField(default=0)
-    file = models.FileField(upload_to="recordings/%Y/%m/", blank=True)
-    size = models.PositiveBigIntegerField(default=0)
-    duration_ms = models.PositiveIntegerField(default=0)
-    sha256 = models.CharField(max_length=64, blank=True)
-    missing_chunks = models.CharField(max_length=200, blank=True)  # gaps found at assembly, e.g. "4,7"
+    consultation = models.ForeignKey(
+        Consultation, verbose_name=_("consultation"), on_delete=models.PROTECT, related_name="recordings"
+    )
+    mime_type = models.CharField(_("MIME type"), max_length=60, default="video/webm")
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    last_chunk_at = models.DateTimeField(_("last chunk at"), null=True, blank=True)
+    chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
+    file = models.FileField(_("file"), upload_to="recordings/%Y/%m/", blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    missing_chunks = models.CharField(
+        _("missing chunks"), max_length=200, blank=True
+    )  # gaps found at assembly, e.g. "4,7"
     # Set by compare-and-set when an assembler claims the take: from then on it accepts no chunk. A
     # claim older than the assembly lease (a worker that died) may be taken over.
-    assembling_since = models.DateTimeField(null=True, blank=True)
-    assembled_at = models.DateTimeField(null=True, blank=True)
+    assembling_since = models.DateTimeField(_("assembling since"), null=True, blank=True)
+    assembled_at = models.DateTimeField(_("assembled at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
         ordering = ["started_at"]
 
     def __str__(self) -> str:
@@ -155,13 +173,17 @@ class Recording(PublicIdModel):
 
 
 class RecordingChunk(models.Model):
-    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="chunks")
-    seq = models.PositiveIntegerField()
-    file = models.FileField(upload_to="recordings/chunks/%Y/%m/")
-    size = models.PositiveIntegerField()
-    received_at = models.DateTimeField(auto_now_add=True)
+    recording = models.ForeignKey(
+        Recording, verbose_name=_("recording"), on_delete=models.PROTECT, related_name="chunks"
+    )
+    seq = models.PositiveIntegerField(_("sequence number"))
+    file = models.FileField(_("file"), upload_to="recordings/chunks/%Y/%m/")
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("recording chunk")
+        verbose_name_plural = _("recording chunks")
         ordering = ["seq"]
         constraints = [models.UniqueConstraint(fields=["recording", "seq"], name="recording_chunk_unique_seq")]
 
@@ -173,11 +195,15 @@ class Reminder(models.Model):
     """A reminder sent for an appointment at one offset before its slot. The unique row makes it once,
     whichever worker (or restart) gets there first."""
 
-    appointment = models.ForeignKey("appointments.Appointment", on_delete=models.PROTECT, related_name="reminders")
-    minutes_before = models.PositiveSmallIntegerField()
-    sent_at = models.DateTimeField()
+    appointment = models.ForeignKey(
+        "appointments.Appointment", verbose_name=_("appointment"), on_delete=models.PROTECT, related_name="reminders"
+    )
+    minutes_before = models.PositiveSmallIntegerField(_("minutes before"))
+    sent_at = models.DateTimeField(_("sent at"))
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         constraints = [
             models.UniqueConstraint(fields=["appointment", "minutes_before"], name="reminder_once_per_offset")
         ]

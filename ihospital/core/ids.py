@@ -7,10 +7,11 @@ can't be guessed or counted.
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PublicIdModel(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         abstract = True

@@ -32,21 +32,23 @@ class OutboxMessage(PublicIdModel):
         Status.DEAD: {Status.PENDING, Status.ACKNOWLEDGED},  # refused now, out of attempts, or refused later
     }
 
-    topic = models.CharField(max_length=100, db_index=True)
-    payload = models.JSONField()
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    topic = models.CharField(_("topic"), max_length=100, db_index=True)
+    payload = models.JSONField(_("payload"))
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     correlation_id = models.CharField(_("correlation id"), max_length=100, blank=True, db_index=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    last_error = models.TextField(blank=True)
-    receipt = models.JSONField(null=True, blank=True)  # what an acknowledging system gave us to wait on
-    outcome = models.JSONField(null=True, blank=True)  # its later answer
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)  # delivered or acknowledged
-    closed_at = models.DateTimeField(null=True, blank=True)  # the acknowledged message's answer came
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    last_error = models.TextField(_("last error"), blank=True)
+    receipt = models.JSONField(_("receipt"), null=True, blank=True)  # what an acknowledging system gave us to wait on
+    outcome = models.JSONField(_("outcome"), null=True, blank=True)  # its later answer
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)  # delivered or acknowledged
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)  # the acknowledged message's answer came
 
     class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
         ordering = ["id"]
 
@@ -57,14 +59,18 @@ class OutboxMessage(PublicIdModel):
 class IdempotencyRecord(models.Model):
     """The first answer given to an ``Idempotency-Key``: a retry with the same key gets the same answer."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    key = models.CharField(max_length=100)
-    endpoint = models.CharField(max_length=100)
-    status_code = models.PositiveSmallIntegerField(null=True)  # None while the first request is running
-    response = models.JSONField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE)
+    key = models.CharField(_("key"), max_length=100)
+    endpoint = models.CharField(_("endpoint"), max_length=100)
+    status_code = models.PositiveSmallIntegerField(
+        _("status code"), null=True
+    )  # None while the first request is running
+    response = models.JSONField(_("response"), null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [models.UniqueConstraint(fields=["user", "key", "endpoint"], name="idempotency_unique_key")]
 
     def __str__(self) -> str:

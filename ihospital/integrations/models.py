@@ -1,16 +1,19 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class SandboxSms(models.Model):
     """What the SMS sandbox 'delivered': the developer inbox page lists these."""
 
-    phone = models.CharField(max_length=11, db_index=True)
-    text = models.TextField()
-    provider_message_id = models.CharField(max_length=40, unique=True)
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    sent_at = models.DateTimeField(auto_now_add=True)
+    phone = models.CharField(_("mobile number"), max_length=11, db_index=True)
+    text = models.TextField(_("text"))
+    provider_message_id = models.CharField(_("provider message id"), max_length=40, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("sandbox SMS")
+        verbose_name_plural = _("sandbox SMS")
         ordering = ["-sent_at", "-id"]
 
     def __str__(self) -> str:
@@ -26,20 +29,22 @@ class SandboxPayment(models.Model):
         CLOSED = "CLOSED"
         REFUND = "REFUND"
 
-    out_trade_no = models.CharField(max_length=32, unique=True)
-    merchant_id = models.CharField(max_length=32)
-    description = models.CharField(max_length=127)
-    amount_fen = models.PositiveIntegerField()
-    notify_url = models.CharField(max_length=500)
-    return_url = models.CharField(max_length=500)
-    expires_at = models.DateTimeField()
-    state = models.CharField(max_length=10, choices=State.choices, default=State.NOTPAY)
-    transaction_id = models.CharField(max_length=32, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    out_trade_no = models.CharField(_("order number"), max_length=32, unique=True)
+    merchant_id = models.CharField(_("merchant id"), max_length=32)
+    description = models.CharField(_("description"), max_length=127)
+    amount_fen = models.PositiveIntegerField(_("amount (fen)"))
+    notify_url = models.CharField(_("notification URL"), max_length=500)
+    return_url = models.CharField(_("return URL"), max_length=500)
+    expires_at = models.DateTimeField(_("expires at"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.NOTPAY)
+    transaction_id = models.CharField(_("transaction id"), max_length=32, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sandbox payment")
+        verbose_name_plural = _("sandbox payments")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -54,17 +59,21 @@ class SandboxRefund(models.Model):
         SUCCESS = "SUCCESS"
         ABNORMAL = "ABNORMAL"
 
-    payment = models.ForeignKey(SandboxPayment, on_delete=models.PROTECT, related_name="refunds")
-    out_refund_no = models.CharField(max_length=64, unique=True)
-    refund_id = models.CharField(max_length=32, unique=True)
-    amount_fen = models.PositiveIntegerField()
-    reason = models.CharField(max_length=80, blank=True)
-    notify_url = models.CharField(max_length=500)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PROCESSING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    succeeded_at = models.DateTimeField(null=True, blank=True)
+    payment = models.ForeignKey(
+        SandboxPayment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds"
+    )
+    out_refund_no = models.CharField(_("refund number"), max_length=64, unique=True)
+    refund_id = models.CharField(_("refund id"), max_length=32, unique=True)
+    amount_fen = models.PositiveIntegerField(_("amount (fen)"))
+    reason = models.CharField(_("reason"), max_length=80, blank=True)
+    notify_url = models.CharField(_("notification URL"), max_length=500)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PROCESSING)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    succeeded_at = models.DateTimeField(_("succeeded at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sandbox refund")
+        verbose_name_plural = _("sandbox refunds")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -80,18 +89,20 @@ class SandboxNotification(models.Model):
         DROPPED = "dropped"  # lost on purpose (fault injection): only an active query finds the payment
         GAVE_UP = "gave_up"  # the retry schedule ran out
 
-    event_id = models.CharField(max_length=36, unique=True)
-    event_type = models.CharField(max_length=30)
-    out_trade_no = models.CharField(max_length=32, db_index=True)
-    notify_url = models.CharField(max_length=500)
-    body = models.TextField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_answer = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    event_id = models.CharField(_("event id"), max_length=36, unique=True)
+    event_type = models.CharField(_("event type"), max_length=30)
+    out_trade_no = models.CharField(_("order number"), max_length=32, db_index=True)
+    notify_url = models.CharField(_("notification URL"), max_length=500)
+    body = models.TextField(_("body"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_answer = models.CharField(_("last answer"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sandbox payment notification")
+        verbose_name_plural = _("sandbox payment notifications")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -103,10 +114,14 @@ class SandboxPayFault(models.Model):
     because the embedded mode's cache is per process, and the worker that sends notifications must see
     what the developer armed from the web page."""
 
-    mode = models.CharField(max_length=10)
-    delay_seconds = models.PositiveIntegerField(default=0)
-    remaining = models.PositiveIntegerField(default=0)
-    armed_at = models.DateTimeField()
+    mode = models.CharField(_("mode"), max_length=10)
+    delay_seconds = models.PositiveIntegerField(_("delay (seconds)"), default=0)
+    remaining = models.PositiveIntegerField(_("remaining"), default=0)
+    armed_at = models.DateTimeField(_("armed at"))
+
+    class Meta:
+        verbose_name = _("sandbox payment fault")
+        verbose_name_plural = _("sandbox payment faults")
 
     def __str__(self) -> str:
         return f"{self.mode} × {self.remaining}"
@@ -120,18 +135,20 @@ class SandboxMeeting(models.Model):
         SCHEDULED = "scheduled"
         ENDED = "ended"
 
-    meeting_id = models.CharField(max_length=32, unique=True)
-    org_id = models.CharField(max_length=64)
-    request_id = models.CharField(max_length=200)
-    topic = models.CharField(max_length=200)
-    host_name = models.CharField(max_length=100)
-    starts_at = models.DateTimeField()
-    duration_minutes = models.PositiveIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    created_at = models.DateTimeField(auto_now_add=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    meeting_id = models.CharField(_("meeting id"), max_length=32, unique=True)
+    org_id = models.CharField(_("organisation id"), max_length=64)
+    request_id = models.CharField(_("request id"), max_length=200)
+    topic = models.CharField(_("topic"), max_length=200)
+    host_name = models.CharField(_("host"), max_length=100)
+    starts_at = models.DateTimeField(_("starts at"))
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sandbox meeting")
+        verbose_name_plural = _("sandbox meetings")
         ordering = ["-created_at", "-id"]
         constraints = [
             # The platform de-duplicates creates per organisation on the caller's request id.

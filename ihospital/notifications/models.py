@@ -20,7 +20,11 @@ class Notification(PublicIdModel):
     link = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # The title and message before translation (source texts and their parameters), so that each reader
+    # sees them in the language they read in now; title/body keep the text as first sent (the SMS, and
+    # messages written before this existed).
+    source = models.JSONField(_("text before translation"), null=True, blank=True, editable=False)
+    dedupe_key = models.CharField(_("de-duplication key"), max_length=200, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("notification")

@@ -54,20 +54,22 @@ class PaymentOrder(PublicIdModel):
     REFUNDABLE = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDING)
 
     out_trade_no = models.CharField(_("order number"), max_length=32, unique=True, default=new_out_trade_no)
-    payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_orders")
-    payable_kind = models.CharField(max_length=40)
-    payable_id = models.CharField(max_length=64)
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("payer"), on_delete=models.PROTECT, related_name="payment_orders"
+    )
+    payable_kind = models.CharField(_("kind of payable"), max_length=40)
+    payable_id = models.CharField(_("payable id"), max_length=64)
     description = models.CharField(_("what is paid for"), max_length=127)
     amount_fen = models.PositiveIntegerField(_("amount (fen)"))
     refunded_fen = models.PositiveIntegerField(_("refunded (fen)"), default=0)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.CREATED)
-    provider = models.CharField(max_length=30)
+    provider = models.CharField(_("payment provider"), max_length=30)
     provider_txn_id = models.CharField(_("provider transaction id"), max_length=64, blank=True)
-    pay_url = models.CharField(max_length=1000, blank=True)
+    pay_url = models.CharField(_("payment link"), max_length=1000, blank=True)
     expires_at = models.DateTimeField(_("pay before"))
-    paid_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -105,16 +107,18 @@ class Refund(PublicIdModel):
         Status.FAILED: {Status.PENDING},
     }
 
-    order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey(
+        PaymentOrder, verbose_name=_("payment order"), on_delete=models.PROTECT, related_name="refunds"
+    )
     out_refund_no = models.CharField(_("refund number"), max_length=64, unique=True, default=new_out_refund_no)
     amount_fen = models.PositiveIntegerField(_("amount (fen)"))
     reason = models.CharField(_("reason"), max_length=80)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    provider_refund_id = models.CharField(max_length=64, blank=True)
-    failure_reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    succeeded_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    provider_refund_id = models.CharField(_("provider refund id"), max_length=64, blank=True)
+    failure_reason = models.CharField(_("reason for failure"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    succeeded_at = models.DateTimeField(_("succeeded at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -138,15 +142,15 @@ class PaymentNotification(PublicIdModel):
         REJECTED = "rejected", _("Rejected")
         FAILED = "failed", _("Failed (will be retried by the provider)")
 
-    provider = models.CharField(max_length=30)
-    received_at = models.DateTimeField()
-    headers = models.JSONField(default=dict)
-    body = models.TextField()
-    signature_valid = models.BooleanField(default=False)
-    kind = models.CharField(max_length=10, blank=True)
-    out_trade_no = models.CharField(max_length=32, blank=True, db_index=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RECEIVED)
-    error = models.CharField(max_length=300, blank=True)
+    provider = models.CharField(_("payment provider"), max_length=30)
+    received_at = models.DateTimeField(_("received at"))
+    headers = models.JSONField(_("headers"), default=dict)
+    body = models.TextField(_("body"))
+    signature_valid = models.BooleanField(_("signature valid"), default=False)
+    kind = models.CharField(_("kind"), max_length=10, blank=True)
+    out_trade_no = models.CharField(_("order number"), max_length=32, blank=True, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.RECEIVED)
+    error = models.CharField(_("error"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -12,15 +13,34 @@ class Department(PublicIdModel):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=50)
     name_en = models.CharField(_("name (English)"), max_length=80)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     is_online = models.BooleanField(_("offers online clinics"), default=True)
     description = models.TextField(_("description"), blank=True)
-    sort_order = models.PositiveIntegerField(default=0)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    # The ages (in whole years, on the visit's date) the department sees; empty: no limit. An adult-only
+    # department sets min_age_years, a children's department max_age_years.
+    min_age_years = models.PositiveSmallIntegerField(_("minimum age (years)"), null=True, blank=True)
+    max_age_years = models.PositiveSmallIntegerField(_("maximum age (years)"), null=True, blank=True)
 
     class Meta:
         ordering = ["sort_order", "code"]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_age_years__isnull=True)
+                | Q(max_age_years__isnull=True)
+                | Q(min_age_years__lte=F("max_age_years")),
+                name="department_age_range_ordered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -33,8 +53,10 @@ class Department(PublicIdModel):
 class DoctorProfile(PublicIdModel):
     """What patients see of a doctor: departments, specialties, introduction."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="doctor_profile")
-    departments = models.ManyToManyField(Department, related_name="doctors")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.PROTECT, related_name="doctor_profile"
+    )
+    departments = models.ManyToManyField(Department, verbose_name=_("departments"), related_name="doctors")
     specialties = models.CharField(_("specialties"), max_length=200, blank=True)
     introduction = models.TextField(_("introduction"), blank=True)
     photo = models.ImageField(_("photo"), upload_to="doctors/", blank=True)
@@ -67,11 +89,13 @@ class Period(models.TextChoices):
 class DoctorFee(models.Model):
     """The registration fee a doctor charges per slot category, in fen."""
 
-    doctor = models.ForeignKey(DoctorProfile, on_delete=models.CASCADE, related_name="fees")
+    doctor = models.ForeignKey(DoctorProfile, verbose_name=_("doctor"), on_delete=models.CASCADE, related_name="fees")
     category = models.CharField(_("slot category"), max_length=10, choices=SlotCategory.choices)
     fee_fen = models.PositiveIntegerField(_("fee (fen)"))
 
     class Meta:
+        verbose_name = _("doctor's fee")
+        verbose_name_plural = _("doctors' fees")
         constraints = [models.UniqueConstraint(fields=["doctor", "category"], name="doctor_fee_unique_category")]
 
     def __str__(self) -> str:
@@ -85,8 +109,12 @@ class Schedule(PublicIdModel):
         OPEN = "open", _("Open")
         STOPPED = "stopped", _("Stopped (停诊)")
 
-    doctor = models.ForeignKey(DoctorProfile, on_delete=models.PROTECT, related_name="schedules")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="schedules")
+    doctor = models.ForeignKey(
+        DoctorProfile, verbose_name=_("doctor"), on_delete=models.PROTECT, related_name="schedules"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="schedules"
+    )
     date = models.DateField(_("date"))
     period = models.CharField(_("period"), max_length=10, choices=Period.choices)
     category = models.CharField(_("slot category"), max_length=10, choices=SlotCategory.choices)
@@ -94,8 +122,8 @@ class Schedule(PublicIdModel):
     slot_minutes = models.PositiveSmallIntegerField(_("minutes per slot"), default=10)
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     fee_fen = models.PositiveIntegerField(_("fee (fen)"))
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    stopped_reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    stopped_reason = models.CharField(_("reason for stopping"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["starts_at"]
@@ -120,13 +148,17 @@ class Slot(PublicIdModel):
         HELD = "held", _("Held for payment")
         BOOKED = "booked", _("Booked")
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="slots")
-    number = models.PositiveSmallIntegerField()
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FREE)
+    schedule = models.ForeignKey(
+        Schedule, verbose_name=_("clinic session"), on_delete=models.PROTECT, related_name="slots"
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.FREE)
 
     class Meta:
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
         ordering = ["schedule", "number"]
         constraints = [models.UniqueConstraint(fields=["schedule", "number"], name="slot_unique_number")]
         indexes = [models.Index(fields=["schedule", "status", "number"], name="slot_free_idx")]
