@@ -62,3 +62,28 @@ def admin_client_for(db, client):
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness protects real passwords; tests only need the behaviour."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def _his_sim_template(tmp_path_factory):
+    """The simulated HIS seeded once per run; each test gets its own copy (its writes stay its own)."""
+    from ihospital.integrations.his.simulated import SimulatedHis
+
+    path = tmp_path_factory.mktemp("his") / "template.sqlite3"
+    SimulatedHis(path).ensure()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def his_sim(settings, tmp_path, _his_sim_template):
+    """The simulated HIS of this test: a fresh copy of the seeded file, answering without delay."""
+    import shutil
+
+    from ihospital.integrations.his.simulated import SimulatedHis
+
+    path = tmp_path / "his-sim.sqlite3"
+    shutil.copyfile(_his_sim_template, path)
+    settings.HIS_SIM_DATABASE = path
+    settings.HIS_SIM_LATENCY_SECONDS = 0
+    settings.HIS_SIM_REPORT_DELAY_SECONDS = 0
+    return SimulatedHis(path)

@@ -300,6 +300,51 @@ CLOUD_VIDEO_SANDBOX_API_KEY = env("CLOUD_VIDEO_SANDBOX_API_KEY", CLOUD_VIDEO_API
 CLOUD_VIDEO_SANDBOX_API_SECRET = env("CLOUD_VIDEO_SANDBOX_API_SECRET", CLOUD_VIDEO_API_SECRET)
 CLOUD_VIDEO_SANDBOX_ORG_ID = env("CLOUD_VIDEO_SANDBOX_ORG_ID", CLOUD_VIDEO_ORG_ID)
 CLOUD_VIDEO_SANDBOX_LATENCY_SECONDS = float(env("CLOUD_VIDEO_SANDBOX_LATENCY_SECONDS", "0.05"))
+# HIS (ihospital/integrations/his/): the app's client. "sandbox" calls the simulated HIS in process;
+# "soap" calls the forwarding gateway (gateway/, `ihospital gateway`) with WS-Security UsernameToken.
+HIS_CLIENT = env("HIS_CLIENT", "ihospital.integrations.his.sandbox.SandboxHis")
+HIS_READ_TIMEOUT_SECONDS = float(env("HIS_READ_TIMEOUT_SECONDS", "10"))
+HIS_GATEWAY_URL = env("HIS_GATEWAY_URL", "http://127.0.0.1:8200/his")
+HIS_GATEWAY_USERNAME = env("HIS_GATEWAY_USERNAME", "ihospital-app")
+
+
+def _embedded_gateway_password() -> str:
+    """The app↔gateway password of an embedded install, generated once into ./var/ (both read it)."""
+    path = VAR_DIR / "his_gateway_password"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+HIS_GATEWAY_PASSWORD = env("HIS_GATEWAY_PASSWORD") or _embedded_gateway_password()
+# Optional mutual TLS to the gateway: the client certificate and key (PEM), and the CA that signed the
+# gateway's certificate (default: the system's).
+HIS_GATEWAY_CLIENT_CERT = env("HIS_GATEWAY_CLIENT_CERT")
+HIS_GATEWAY_CLIENT_KEY = env("HIS_GATEWAY_CLIENT_KEY")
+HIS_GATEWAY_CA_BUNDLE = env("HIS_GATEWAY_CA_BUNDLE")
+# After this many failed calls in a row the client stops calling for the cooldown (core/breaker.py).
+HIS_BREAKER_THRESHOLD = envint("HIS_BREAKER_THRESHOLD", 5)
+HIS_BREAKER_COOLDOWN_SECONDS = float(env("HIS_BREAKER_COOLDOWN_SECONDS", "30"))
+# The simulated HIS (its own SQLite file, seeded on first use) behind the sandbox and the gateway.
+HIS_SIM_DATABASE = Path(env("HIS_SIM_DATABASE", str(VAR_DIR / "his-sim.sqlite3")))
+HIS_SIM_LATENCY_SECONDS = float(env("HIS_SIM_LATENCY_SECONDS", "0"))
+HIS_SIM_REPORT_DELAY_SECONDS = float(env("HIS_SIM_REPORT_DELAY_SECONDS", "600"))
+
+# The forwarding gateway (gateway/, its own process). It holds the HIS credentials; the app holds only
+# its own caller password. Callers: "name:password" pairs, comma-separated (*_FILE works); by default
+# the one embedded caller above.
+GATEWAY_HOST = env("GATEWAY_HOST", "127.0.0.1")
+GATEWAY_PORT = envint("GATEWAY_PORT", 8200)
+GATEWAY_CALLERS = env("GATEWAY_CALLERS", f"{HIS_GATEWAY_USERNAME}:{HIS_GATEWAY_PASSWORD}")
+GATEWAY_ALLOWED_ADDRESSES = envlist("GATEWAY_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+GATEWAY_MAX_REQUEST_BYTES = envint("GATEWAY_MAX_REQUEST_BYTES", 64 * 1024)
+GATEWAY_TIMESTAMP_TOLERANCE_SECONDS = envint("GATEWAY_TIMESTAMP_TOLERANCE_SECONDS", 300)
+GATEWAY_RATE_LIMIT_PER_MINUTE = envint("GATEWAY_RATE_LIMIT_PER_MINUTE", 6000)
+GATEWAY_THREADS = envint("GATEWAY_THREADS", 8)
+# The HIS behind the gateway: a class with call(func_code, xml) -> xml (ihospital/integrations/his/vendor.py).
+GATEWAY_HIS_BACKEND = env("GATEWAY_HIS_BACKEND", "ihospital.integrations.his.simulated.configured")
+
 # Booking rules.
 BOOKING_HOLD_MINUTES = envint("BOOKING_HOLD_MINUTES", 15)
 BOOKING_OPENS_DAYS_AHEAD = envint("BOOKING_OPENS_DAYS_AHEAD", 7)

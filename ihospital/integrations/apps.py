@@ -8,9 +8,14 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from ihospital.core import outbox
-        from ihospital.integrations import sms, video
+        from functools import partial
+
+        from ihospital.integrations import his, sms, video
 
         outbox.register("sms.send", sms.deliver_from_outbox)
         outbox.register("video.meeting_close", video.close_from_outbox)
+        # HIS writes with nothing to record of the answer (apps that keep the answer register their own).
+        for topic, operation in his.write_topics().items():
+            outbox.register(topic, partial(his.deliver_from_outbox, operation))
         # The payment sandbox's huey tasks (huey autodiscovers only <app>/tasks.py).
         from ihospital.integrations.payproviders.sandbox import tasks as _sandbox_pay_tasks  # noqa: F401

@@ -1,0 +1,552 @@
+"""The simulated HIS: answers ``Call(FuncCode, XML)`` over its own SQLite file, like a vendor's HIS would.
+
+    his = SimulatedHis("var/his-sim.sqlite3")   # created and seeded on first use
+    his.call("4001", b"<Request><PatientID>00000001</PatientID></Request>")
+
+Writes are applied once per transaction number (交易流水号): a repeat gets the first answer, the same
+request under a reused number with different content is refused (ResultCode 1003).
+
+Failures on demand (``fault_next``), stored in the HIS's own file so the gateway's process and a test
+or developer in another process see the same: ``latency`` and ``timeout`` (the answer comes after
+``delay`` seconds: a caller with a shorter read timeout gives up while the HIS goes on), ``error`` (it
+answers "system busy"), ``down`` (no answer at all), ``malformed`` (the request is processed but the
+answer is garbage), ``duplicate`` (the request arrives twice, as after a network retry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ihospital.integrations.his import codec, vendor
+from ihospital.integrations.his.simulated import catalogue, store
+from ihospital.integrations.his.simulated.seed import seed
+
+HOSPITAL_TZ = ZoneInfo("Asia/Shanghai")
+FAULT_MODES = ("latency", "timeout", "error", "down", "malformed", "duplicate")
+FAULT_LIFETIME_SECONDS = 3600
+WRITES = {"2001", "2002", "3001", "3002", "6002"}
+_seeding = threading.Lock()
+
+
+class Refusal(Exception):
+    def __init__(self, result_code: str, message: str) -> None:
+        super().__init__(message)
+        self.result_code = result_code
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SimulatedHis:
+    def __init__(self, path: str | Path, *, latency: float = 0.0, report_delay_seconds: float = 0.0) -> None:
+        self.path = Path(path)
+        self.latency = latency
+        self.report_delay = timedelta(seconds=report_delay_seconds)
+
+    # --- the database ------------------------------------------------------------------------------
+    def connect(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            self.ensure()
+        return store.connect(self.path)
+
+    def ensure(self, today: date | None = None) -> None:
+        """Create and seed the database unless it exists already (safe for racing processes)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _seeding:
+            conn = store.connect(self.path)
+            try:
+                conn.executescript(store.SCHEMA)
+                with store.write(conn):
+                    if conn.execute("SELECT 1 FROM meta WHERE key = 'seeded_for'").fetchone() is None:
+                        seed(conn, today or datetime.now(HOSPITAL_TZ).date())
+            finally:
+                conn.close()
+
+    # --- faults ------------------------------------------------------------------------------------
+    def fault_next(self, mode: str, count: int = 1, delay: float = 0.0) -> None:
+        if mode not in FAULT_MODES:
+            raise ValueError(f"unknown fault mode {mode!r}; choose one of {', '.join(FAULT_MODES)}")
+        conn = self.connect()
+        try:
+            conn.execute(
+                "INSERT INTO fault VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET mode = excluded.mode, "
+                "remaining = excluded.remaining, delay_seconds = excluded.delay_seconds, armed_at = excluded.armed_at",
+                (mode, count, delay, time.time()),
+            )
+        finally:
+            conn.close()
+
+    def clear_faults(self) -> None:
+        conn = self.connect()
+        try:
+            conn.execute("UPDATE fault SET remaining = 0")
+        finally:
+            conn.close()
+
+    def _take_fault(self, conn: sqlite3.Connection) -> tuple[str, float] | None:
+        fresh = time.time() - FAULT_LIFETIME_SECONDS
+        row = conn.execute(
+            "SELECT mode, delay_seconds FROM fault WHERE remaining > 0 AND armed_at > ?", (fresh,)
+        ).fetchone()
+        if row is None:  # the usual case costs one read
+            return None
+        used = conn.execute(
+            "UPDATE fault SET remaining = remaining - 1 WHERE id = 1 AND remaining > 0 AND armed_at > ?", (fresh,)
+        ).rowcount
+        return (row["mode"], row["delay_seconds"]) if used else None
+
+    # --- the entry point ---------------------------------------------------------------------------
+    def call(self, func_code: str, xml: bytes) -> bytes:
+        conn = self.connect()
+        try:
+            conn.execute("INSERT INTO call_log (func_code, at) VALUES (?, ?)", (func_code, time.time()))
+            fault = self._take_fault(conn)
+            if self.latency:
+                time.sleep(self.latency)
+            mode, delay = fault or ("", 0.0)
+            if mode == "down":
+                raise vendor.HisUnreachable("simulated HIS is down")
+            if mode == "error":
+                return vendor.reply_xml(vendor.BUSY, "系统忙，请稍后再试")
+            if mode in ("latency", "timeout"):
+                time.sleep(delay)
+            answer = self._answer(conn, func_code, xml)
+            if mode == "duplicate":
+                answer = self._answer(conn, func_code, xml)
+            if mode == "malformed":
+                return answer[: len(answer) // 2] + b"<<garbled"
+            return answer
+        finally:
+            conn.close()
+
+    def _answer(self, conn: sqlite3.Connection, func_code: str, xml: bytes) -> bytes:
+        handler = HANDLERS.get(func_code)
+        if handler is None:
+            return vendor.reply_xml(vendor.UNKNOWN_FUNCTION, f"未知功能号 {func_code}")
+        try:
+            _tag, data = codec.from_vendor_xml(xml)
+        except ValueError as exc:
+            return vendor.reply_xml(vendor.INVALID, f"入参格式错误: {exc}")
+        try:
+            if func_code in WRITES:
+                if not data.get("transaction_id"):
+                    raise Refusal(vendor.INVALID, "缺少交易流水号")
+                return self._write_once(conn, func_code, data, handler)
+            return vendor.reply_xml(vendor.OK, "成功", handler(self, conn, data))
+        except Refusal as refusal:
+            return vendor.reply_xml(refusal.result_code, str(refusal))
+        except (KeyError, ValueError, TypeError) as exc:
+            return vendor.reply_xml(vendor.INVALID, f"入参错误: {exc}")
+
+    def _write_once(self, conn: sqlite3.Connection, func_code: str, data: dict[str, Any], handler: Handler) -> bytes:
+        digest = hashlib.sha256(json.dumps([func_code, data], sort_keys=True, default=str).encode()).hexdigest()
+        with store.write(conn):
+            row = conn.execute("SELECT * FROM txn WHERE transaction_id = ?", (data["transaction_id"],)).fetchone()
+            if row is not None:
+                if row["request_digest"] != digest or row["func_code"] != func_code:
+                    raise Refusal(vendor.CONFLICT, "交易流水号已用于其他业务")
+                conn.execute(
+                    "UPDATE txn SET applied_count = applied_count + 1 WHERE transaction_id = ?",
+                    (data["transaction_id"],),
+                )
+                return bytes(row["reply"], "utf-8")
+            answer = vendor.reply_xml(vendor.OK, "成功", handler(self, conn, data))
+            conn.execute(
+                "INSERT INTO txn VALUES (?, ?, ?, ?, 1, ?)",
+                (data["transaction_id"], func_code, digest, answer.decode("utf-8"), _now().isoformat()),
+            )
+            return answer
+
+    # --- for tests and the developer ------------------------------------------------------------------
+    def deliveries(self, transaction_id: str) -> int:
+        """How many times this transaction number reached the HIS (it was applied once)."""
+        conn = self.connect()
+        try:
+            row = conn.execute("SELECT applied_count FROM txn WHERE transaction_id = ?", (transaction_id,)).fetchone()
+            return int(row[0]) if row else 0
+        finally:
+            conn.close()
+
+    def count(self, table: str, **where: str) -> int:
+        if table not in ("registration", "receipt", "exam_order", "patient", "call_log", "txn"):
+            raise ValueError(table)
+        clause = " AND ".join(f"{column} = ?" for column in where) or "1"
+        conn = self.connect()
+        try:
+            sql = f"SELECT COUNT(*) FROM {table} WHERE {clause}"  # noqa: S608 - table and columns are ours
+            return int(conn.execute(sql, tuple(where.values())).fetchone()[0])
+        finally:
+            conn.close()
+
+
+Handler = Callable[[SimulatedHis, sqlite3.Connection, dict[str, Any]], dict[str, Any]]
+
+
+# --- the functions -----------------------------------------------------------------------------------
+def _patient(conn: sqlite3.Connection, patient_id: str) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM patient WHERE patient_id = ?", (patient_id,)).fetchone()
+    if row is None:
+        raise Refusal(vendor.NOT_FOUND, "病人不存在")
+    return row
+
+
+def find_or_register_patient(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    id_number = str(data["id_number"]).upper()
+    if len(id_number) != 18:
+        raise Refusal(vendor.INVALID, "身份证号格式错误")
+    with store.write(conn):
+        row = conn.execute("SELECT * FROM patient WHERE id_number = ?", (id_number,)).fetchone()
+        if row is not None:
+            if row["name"] != data["name"]:
+                raise Refusal(vendor.CONFLICT, "身份证号与姓名不符")
+            return {"patient_id": row["patient_id"], "card_no": row["card_no"], "name": row["name"], "created": False}
+        if data.get("register") not in ("1", True):
+            raise Refusal(vendor.NOT_FOUND, "未建档")
+        number = store.next_number(conn, "patient")
+        patient_id, card_no = f"{number:08d}", f"C{number:09d}"
+        conn.execute(
+            "INSERT INTO patient VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                patient_id,
+                card_no,
+                id_number,
+                data["name"],
+                data["sex"],
+                data["birth_date"],
+                data.get("phone", ""),
+                _now().isoformat(),
+            ),
+        )
+    return {"patient_id": patient_id, "card_no": card_no, "name": data["name"], "created": True}
+
+
+def register_visit(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    _patient(conn, data["patient_id"])
+    number = store.next_number(conn, "registration")
+    registration_no = f"GH{date.fromisoformat(data['session_date']):%Y%m%d}{number:06d}"
+    conn.execute(
+        "INSERT INTO registration VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered', ?)",
+        (
+            registration_no,
+            data["patient_id"],
+            data["department_code"],
+            data["doctor_code"],
+            data["session_date"],
+            data["period"],
+            int(data["slot_number"]),
+            int(data["fee_fen"]),
+            data["reference"],
+            _now().isoformat(),
+        ),
+    )
+    return {
+        "registration_no": registration_no,
+        "patient_id": data["patient_id"],
+        "status": "registered",
+        "fee_fen": int(data["fee_fen"]),
+    }
+
+
+def cancel_registration(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM registration WHERE registration_no = ?", (data["registration_no"],)).fetchone()
+    if row is None:
+        raise Refusal(vendor.NOT_FOUND, "挂号记录不存在")
+    conn.execute("UPDATE registration SET status = 'cancelled' WHERE registration_no = ?", (data["registration_no"],))
+    return {
+        "registration_no": row["registration_no"],
+        "patient_id": row["patient_id"],
+        "status": "cancelled",
+        "fee_fen": row["fee_fen"],
+    }
+
+
+def _receipt(conn: sqlite3.Connection, prefix: str, values: dict[str, Any]) -> dict[str, Any]:
+    at = _now()
+    receipt_no = f"{prefix}{at.astimezone(HOSPITAL_TZ):%Y%m%d}{store.next_number(conn, 'receipt'):06d}"
+    conn.execute(
+        "INSERT INTO receipt VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            receipt_no,
+            values["kind"],
+            values["patient_id"],
+            values["amount_fen"],
+            values["channel"],
+            values["trade_no"],
+            values["reference"],
+            values["item"],
+            values["original"],
+            values["transaction_id"],
+            at.isoformat(),
+            at.astimezone(HOSPITAL_TZ).date().isoformat(),
+        ),
+    )
+    return {
+        "receipt_no": receipt_no,
+        "kind": values["kind"],
+        "amount_fen": values["amount_fen"],
+        "transaction_id": values["transaction_id"],
+    }
+
+
+def charge(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    _patient(conn, data["patient_id"])
+    amount = int(data["amount_fen"])
+    if amount <= 0:
+        raise Refusal(vendor.INVALID, "收费金额必须大于零")
+    return _receipt(
+        conn,
+        "SF",
+        {
+            "kind": "charge",
+            "patient_id": data["patient_id"],
+            "amount_fen": amount,
+            "channel": data["channel"],
+            "trade_no": data["trade_no"],
+            "reference": data["reference"],
+            "item": data.get("item", ""),
+            "original": "",
+            "transaction_id": data["transaction_id"],
+        },
+    )
+
+
+def refund(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    original = conn.execute(
+        "SELECT * FROM receipt WHERE receipt_no = ? AND kind = 'charge'", (data["receipt_no"],)
+    ).fetchone()
+    if original is None:
+        raise Refusal(vendor.NOT_FOUND, "原收费单不存在")
+    refunded = conn.execute(
+        "SELECT COALESCE(SUM(amount_fen), 0) FROM receipt WHERE original_receipt_no = ?", (data["receipt_no"],)
+    ).fetchone()[0]
+    amount = int(data["amount_fen"])
+    if amount <= 0 or refunded + amount > original["amount_fen"]:
+        raise Refusal(vendor.CONFLICT, "退费金额超过可退金额")
+    return _receipt(
+        conn,
+        "TF",
+        {
+            "kind": "refund",
+            "patient_id": original["patient_id"],
+            "amount_fen": amount,
+            "channel": original["channel"],
+            "trade_no": original["trade_no"],
+            "reference": data["reference"],
+            "item": data.get("reason", ""),
+            "original": data["receipt_no"],
+            "transaction_id": data["transaction_id"],
+        },
+    )
+
+
+def visit_history(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    _patient(conn, data["patient_id"])
+    since = data.get("since") or "0000-00-00"
+    visits = []
+    rows = conn.execute(
+        "SELECT * FROM visit WHERE patient_id = ? AND visit_date >= ? ORDER BY visit_date DESC, encounter_id DESC",
+        (data["patient_id"], since),
+    ).fetchall()
+    for row in rows:
+        diagnoses = conn.execute(
+            "SELECT code, name FROM diagnosis WHERE encounter_id = ? ORDER BY position", (row["encounter_id"],)
+        ).fetchall()
+        items = conn.execute(
+            "SELECT drug_code, drug_name, dose, frequency, days, quantity, unit FROM prescribed "
+            "WHERE encounter_id = ? ORDER BY position",
+            (row["encounter_id"],),
+        ).fetchall()
+        visits.append(
+            {
+                "encounter_id": row["encounter_id"],
+                "visit_date": row["visit_date"],
+                "department": row["department"],
+                "doctor": row["doctor"],
+                "kind": row["kind"],
+                "complaint": row["complaint"],
+                "diagnoses": [dict(d) for d in diagnoses],
+                "prescriptions": [dict(i) for i in items],
+            }
+        )
+    return {"patient_id": data["patient_id"], "visits": visits}
+
+
+def drug_catalogue(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    keyword = f"%{data.get('keyword', '')}%"
+    where = "generic_name LIKE ? OR trade_name LIKE ? OR code LIKE ?"
+    total = conn.execute(f"SELECT COUNT(*) FROM drug WHERE {where}", (keyword,) * 3).fetchone()[0]  # noqa: S608
+    limit = max(0, min(int(data.get("limit") or 50), 200))
+    rows = conn.execute(
+        f"SELECT * FROM drug WHERE {where} ORDER BY code LIMIT ? OFFSET ?",  # noqa: S608 - a constant clause
+        (keyword, keyword, keyword, limit, max(0, int(data.get("offset") or 0))),
+    ).fetchall()
+    drugs = []
+    for row in rows:
+        stock = conn.execute(
+            "SELECT s.pharmacy_code, p.name AS pharmacy_name, s.quantity FROM stock s "
+            "JOIN pharmacy p ON p.code = s.pharmacy_code WHERE s.drug_code = ? ORDER BY s.pharmacy_code",
+            (row["code"],),
+        ).fetchall()
+        drugs.append({**dict(row), "children_ok": bool(row["children_ok"]), "stock": [dict(s) for s in stock]})
+    return {"total": total, "drugs": drugs}
+
+
+def exam_catalogue(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    kind = data.get("kind") or ""
+    rows = conn.execute("SELECT * FROM exam_item WHERE ? = '' OR kind = ? ORDER BY code", (kind, kind)).fetchall()
+    return {"items": [dict(row) for row in rows]}
+
+
+def _order_reply(row: sqlite3.Row) -> dict[str, Any]:
+    status = row["status"]
+    if status == "placed" and datetime.fromisoformat(row["reported_at"]) <= _now():
+        status = "reported"
+    return {
+        "request_no": row["request_no"],
+        "patient_id": row["patient_id"],
+        "status": status,
+        "item_codes": row["item_codes"].split(","),
+        "amount_fen": row["amount_fen"],
+    }
+
+
+def place_exam_order(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    _patient(conn, data["patient_id"])
+    codes = data.get("item_codes") or []
+    codes = [codes] if isinstance(codes, str) else list(codes)
+    prices = {code: price for code, _name, _kind, price, _spec, _dept in catalogue.EXAMS}
+    if not codes or any(code not in prices for code in codes):
+        raise Refusal(vendor.INVALID, "检验检查项目不存在")
+    placed = _now()
+    request_no = f"SQ{store.next_number(conn, 'exam_order'):010d}"
+    conn.execute(
+        "INSERT INTO exam_order VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'placed')",
+        (
+            request_no,
+            data["patient_id"],
+            data["doctor_code"],
+            ",".join(codes),
+            data.get("clinical_note", ""),
+            sum(prices[code] for code in codes),
+            data["reference"],
+            placed.isoformat(),
+            (placed + his.report_delay).isoformat(),
+        ),
+    )
+    return _order_reply(conn.execute("SELECT * FROM exam_order WHERE request_no = ?", (request_no,)).fetchone())
+
+
+def _order(conn: sqlite3.Connection, request_no: str) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM exam_order WHERE request_no = ?", (request_no,)).fetchone()
+    if row is None:
+        raise Refusal(vendor.NOT_FOUND, "申请单不存在")
+    return row
+
+
+def exam_order_status(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    return _order_reply(_order(conn, data["request_no"]))
+
+
+def _reported(conn: sqlite3.Connection, request_no: str, kind: str) -> tuple[sqlite3.Row, list[str]]:
+    row = _order(conn, request_no)
+    kinds = {code: item_kind for code, _n, item_kind, _p, _s, _d in catalogue.EXAMS}
+    codes = [code for code in row["item_codes"].split(",") if kinds.get(code) == kind]
+    if _order_reply(row)["status"] != "reported" or not codes:
+        raise Refusal(vendor.NOT_FOUND, "报告未出")
+    return row, codes
+
+
+def lab_results(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    row, codes = _reported(conn, data["request_no"], "lab")
+    rng = random.Random(row["request_no"])  # noqa: S311 - the same made-up report every time it is read
+    items = []
+    for code in codes:
+        for item, name, unit, low, high, decimals in catalogue.LAB_ITEMS.get(code, [catalogue.DEFAULT_LAB_ITEM]):
+            value = rng.uniform(low - (high - low) * 0.15, high + (high - low) * 0.2)
+            value = max(value, 0.0)
+            flag = "H" if value > high else "L" if value < low else "N"
+            items.append(
+                {
+                    "code": item,
+                    "name": name,
+                    "value": f"{value:.{decimals}f}",
+                    "unit": unit,
+                    "reference_range": f"{low:g}-{high:g}",
+                    "flag": flag,
+                }
+            )
+    return {
+        "request_no": row["request_no"],
+        "report_no": "JYBG" + row["request_no"][2:],
+        "reported_at": datetime.fromisoformat(row["reported_at"]),
+        "items": items,
+    }
+
+
+def exam_report(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    row, codes = _reported(conn, data["request_no"], "exam")
+    modality = {code: spec for code, _n, _k, _p, spec, _d in catalogue.EXAMS}[codes[0]]
+    findings, impression = catalogue.EXAM_TEXTS.get(modality, ("未见明显异常。", "未见明显异常。"))
+    return {
+        "request_no": row["request_no"],
+        "report_no": "JCBG" + row["request_no"][2:],
+        "reported_at": datetime.fromisoformat(row["reported_at"]),
+        "modality": modality,
+        "findings": findings,
+        "impression": impression,
+    }
+
+
+def daily_statement(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    channel = data.get("channel") or ""
+    rows = conn.execute(
+        "SELECT * FROM receipt WHERE local_day = ? AND (? = '' OR channel = ?) ORDER BY at, receipt_no",
+        (data["day"], channel, channel),
+    ).fetchall()
+    lines = [
+        {
+            "receipt_no": r["receipt_no"],
+            "transaction_id": r["transaction_id"],
+            "kind": r["kind"],
+            "amount_fen": r["amount_fen"],
+            "channel": r["channel"],
+            "trade_no": r["trade_no"],
+            "reference": r["reference"],
+            "at": datetime.fromisoformat(r["at"]),
+        }
+        for r in rows
+    ]
+    return {
+        "day": data["day"],
+        "total_charged_fen": sum(line["amount_fen"] for line in lines if line["kind"] == "charge"),
+        "total_refunded_fen": sum(line["amount_fen"] for line in lines if line["kind"] == "refund"),
+        "lines": lines,
+    }
+
+
+HANDLERS: dict[str, Handler] = {
+    "1001": find_or_register_patient,
+    "2001": register_visit,
+    "2002": cancel_registration,
+    "3001": charge,
+    "3002": refund,
+    "4001": visit_history,
+    "5001": drug_catalogue,
+    "6001": exam_catalogue,
+    "6002": place_exam_order,
+    "6003": exam_order_status,
+    "6004": lab_results,
+    "6005": exam_report,
+    "7001": daily_statement,
+}
