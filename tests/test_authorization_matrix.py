@@ -24,6 +24,7 @@ from django.urls.resolvers import RegexPattern
 
 from config.api import patient_api, staff_api
 from ihospital.accounts import services
+from ihospital.appointments.tests.factories import resident_id
 from ihospital.audit.services import Actor
 from ihospital.core.testing.personas import make_user
 from tests.authorization import world
@@ -79,6 +80,9 @@ def discover() -> list[tuple[str, str, str, bool]]:
 
 
 ROUTES = discover()
+# Bodies that must carry the object's own data for the owner's call to succeed: the name correction proves
+# the ID number of world.visit_person (factories.resident_id(77)).
+BODIES[("POST", "/visit-persons/{person_id}/name")] = {"name": "病人", "id_number": resident_id(77)}
 PROTECTED = [(a, m, p) for a, m, p, secured in ROUTES if secured]
 
 

@@ -13,6 +13,7 @@ from ihospital.accounts.schemas import (
     IdentityConfirmationOut,
     IdentityConfirmIn,
     MeOut,
+    NameCorrectionIn,
     PatientTokenRequest,
     SmsCodeRequest,
     SmsCodeSent,
@@ -82,6 +83,25 @@ def update_visit_person(request, person_id: UUID, body: VisitPersonPatch):
     actor = Actor.of(request.auth, request)
     person = selectors.access_visit_person(user=request.auth, public_id=person_id, actor=actor)
     return services.visit_person_update(person=person, changes=body.dict(exclude_none=True), actor=actor)
+
+
+@patient_router.delete("/visit-persons/{person_id}", response={204: None})
+def remove_visit_person(request, person_id: UUID):
+    """Remove a visit person: no longer listed or bookable, and the place is freed. Their bookings,
+    consultations and records are kept."""
+    actor = Actor.of(request.auth, request)
+    person = selectors.access_visit_person(user=request.auth, public_id=person_id, actor=actor)
+    services.visit_person_remove(person=person, actor=actor)
+    return Status(204, None)
+
+
+@patient_router.post("/visit-persons/{person_id}/name", response=VisitPersonOut)
+def correct_visit_person_name(request, person_id: UUID, body: NameCorrectionIn):
+    """Correct a visit person's name; the full ID number must be the registered one
+    (``visit_person.id_number_mismatch``), the name a personal name (``visit_person.name_invalid``)."""
+    actor = Actor.of(request.auth, request)
+    person = selectors.access_visit_person(user=request.auth, public_id=person_id, actor=actor)
+    return services.visit_person_name_correct(person=person, name=body.name, id_number=body.id_number, actor=actor)
 
 
 # --- staff API --------------------------------------------------------------------------------------

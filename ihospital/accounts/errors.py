@@ -107,6 +107,19 @@ class VisitPersonError:
     GUARDIAN_REQUIRED = ErrorCode(
         "visit_person.guardian_required", _("A child under 6 needs a guardian's name and ID number."), status=422
     )
+    NAME_INVALID = ErrorCode(
+        "visit_person.name_invalid",
+        _(
+            "Enter the name as on the ID card: 2–40 Chinese characters or Latin letters; a middle dot (·) or "
+            "single spaces may separate its parts."
+        ),
+        status=422,
+    )
+    ID_NUMBER_MISMATCH = ErrorCode(
+        "visit_person.id_number_mismatch",
+        _("This ID number is not the one registered for this visit person. Enter their full ID number."),
+        status=422,
+    )
     SELF_EXISTS = ErrorCode(
         "visit_person.self_exists", _("Your account already has a visit person marked as yourself."), status=409
     )

@@ -3,7 +3,19 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ihospital.accounts import names
+from ihospital.accounts.errors import VisitPersonError
 from ihospital.accounts.models import IdentityConfirmation, VisitPerson
+
+
+def _personal_name(value: str, *, required: bool = True) -> str:
+    """The same rule as the services (names.clean_person_name), so the form shows it at once."""
+    if not value and not required:
+        return ""
+    try:
+        return names.clean_person_name(value)
+    except names.InvalidName:
+        raise forms.ValidationError(VisitPersonError.NAME_INVALID.message, code="name_invalid") from None
 
 
 class PhoneForm(forms.Form):
@@ -70,6 +82,12 @@ class VisitPersonForm(forms.Form):
     guardian_id_number = forms.CharField(label=_("Guardian's ID number"), required=False, max_length=20)
     guardian_phone = forms.CharField(label=_("Guardian's mobile number"), required=False, max_length=20)
 
+    def clean_name(self):
+        return _personal_name(self.cleaned_data["name"])
+
+    def clean_guardian_name(self):
+        return _personal_name(self.cleaned_data["guardian_name"], required=False)
+
 
 class VisitPersonEditForm(VisitPersonForm):
     """Name, ID number and relationship are fixed once registered (real-name rule)."""
@@ -78,3 +96,17 @@ class VisitPersonEditForm(VisitPersonForm):
         super().__init__(*args, **kwargs)
         for fixed in ("relationship", "name", "id_number"):
             del self.fields[fixed]
+
+
+class NameCorrectionForm(forms.Form):
+    """A visit person's name, corrected: the full ID number proves the patient holds their ID card."""
+
+    name = forms.CharField(label=_("Name (as on the ID card)"), max_length=50)
+    id_number = forms.CharField(
+        label=_("Their full resident ID number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_name(self):
+        return _personal_name(self.cleaned_data["name"])

@@ -68,8 +68,12 @@ class User(PublicIdModel, AbstractUser):
 
 
 class VisitPerson(PublicIdModel):
-    """就诊人: a real person an account books care for (self, child, parent …). Name and ID number are
-    fixed once registered (real-name rule); contact and health details may be updated."""
+    """就诊人: a real person an account books care for (self, child, parent …). The ID number is fixed once
+    registered (real-name rule); the name only changes by a correction that re-proves the ID number;
+    contact and health details may be updated.
+
+    Removing one is soft (``removed_at``): bookings, consultations and records keep pointing at it, but it
+    is no longer listed, bookable or counted against VISIT_PERSONS_PER_ACCOUNT, and may be added again."""
 
     class Relationship(models.TextChoices):
         SELF = "self", _("Myself")
@@ -96,15 +100,22 @@ class VisitPerson(PublicIdModel):
     guardian_phone = models.CharField(_("guardian's mobile number"), max_length=11, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
         verbose_name = _("visit person")
         verbose_name_plural = _("visit persons")
         constraints = [
-            models.UniqueConstraint(fields=["account", "id_number"], name="visit_person_unique_id_per_account"),
             models.UniqueConstraint(
-                fields=["account"], condition=Q(relationship="self"), name="visit_person_one_self_per_account"
+                fields=["account", "id_number"],
+                condition=Q(removed_at__isnull=True),
+                name="visit_person_unique_id_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(relationship="self", removed_at__isnull=True),
+                name="visit_person_one_self_per_account",
             ),
         ]
 

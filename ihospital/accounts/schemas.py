@@ -72,6 +72,13 @@ class VisitPersonPatch(Schema):
     guardian_phone: str | None = Field(None, max_length=20)
 
 
+class NameCorrectionIn(Schema):
+    """The corrected name, and the person's full ID number: it must be the registered one."""
+
+    name: str = Field(..., max_length=50, examples=["艾丽斯"])
+    id_number: str = Field(..., max_length=20)
+
+
 class VisitPersonOut(Schema):
     id: UUID = Field(..., alias="public_id")
     relationship: str

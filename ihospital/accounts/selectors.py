@@ -17,7 +17,8 @@ from ihospital.core.time import now
 
 
 def visit_person_list(*, account: User, actor: Actor) -> list[VisitPerson]:
-    persons = list(VisitPerson.objects.filter(account=account))
+    """The visit persons ``account`` manages now (removed ones are kept for the records but not listed)."""
+    persons = list(VisitPerson.objects.filter(account=account, removed_at__isnull=True))
     with transaction.atomic():
         record(
             actor=actor,
@@ -30,12 +31,12 @@ def visit_person_list(*, account: User, actor: Actor) -> list[VisitPerson]:
 
 
 def access_visit_person(*, user: User, public_id: UUID | str, actor: Actor, record_read: bool = True) -> VisitPerson:
-    """Fetch a visit person the user manages. Someone else's (or a malformed id) is not found.
+    """Fetch a visit person the user manages. Someone else's, a removed one (or a malformed id) is not found.
 
     The read is recorded (``visit_person.read``) unless ``record_read`` is False: only for a caller that
     passes the person to a service whose own audit entry names them (booking), so one act is one entry."""
     try:
-        person = VisitPerson.objects.get(public_id=public_id, account=user)
+        person = VisitPerson.objects.get(public_id=public_id, account=user, removed_at__isnull=True)
     except (VisitPerson.DoesNotExist, ValueError, TypeError, ValidationError):
         raise DomainError(CoreError.NOT_FOUND) from None
     if not record_read:

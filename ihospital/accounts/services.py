@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from ihospital.accounts import idcard
+from ihospital.accounts import idcard, names
 from ihospital.accounts.errors import AccountError, VisitPersonError
 from ihospital.accounts.models import (
     ADMIN_ROLES,
@@ -38,7 +38,7 @@ from ihospital.accounts.phone import mask_phone, normalize_phone
 from ihospital.accounts.selectors import token_cache_key
 from ihospital.audit.services import Actor, record
 from ihospital.core import outbox
-from ihospital.core.errors import DomainError, FieldErrors
+from ihospital.core.errors import CoreError, DomainError, FieldErrors
 from ihospital.core.time import now
 
 
@@ -53,13 +53,15 @@ def _phone_or_refuse(raw: str, actor: Actor, action: str) -> str:
     return phone
 
 
-def _refuse(actor: Actor, action: str, error, *, target_id: str = "", fields=None, **params) -> NoReturn:
+def _refuse(
+    actor: Actor, action: str, error, *, target_id: str = "", target_type: str = "phone", fields=None, **params
+) -> NoReturn:
     """Audit a refusal in its own committed transaction, then raise it."""
     with transaction.atomic():
         record(
             actor=actor,
             action=f"{action}.refused",
-            target_type="phone" if target_id else "",
+            target_type=target_type if target_id else "",
             target_id=target_id,
             details={"code": error.code},
         )
@@ -309,6 +311,13 @@ def _clean_id_number(raw: str) -> tuple[str, object]:
         return "", VisitPersonError.ID_NUMBER_INVALID.message
 
 
+def _clean_name(raw: str) -> tuple[str, object]:
+    try:
+        return names.clean_person_name(raw), None
+    except names.InvalidName:
+        return "", VisitPersonError.NAME_INVALID.message
+
+
 def _clean_text(limit: int):
     def clean(raw: str) -> tuple[str, object]:
         text = raw.strip()
@@ -322,7 +331,7 @@ DETAIL_CLEANERS = {
     "phone": (_clean_phone, False),
     "allergies": (_clean_text(500), True),
     "chronic_conditions": (_clean_text(500), True),
-    "guardian_name": (_clean_text(50), True),
+    "guardian_name": (_clean_name, True),
     "guardian_id_number": (_clean_id_number, True),
     "guardian_phone": (_clean_phone, True),
 }
@@ -343,6 +352,18 @@ def _check_details(data: dict[str, str], *, problems: FieldErrors) -> dict[str, 
     return clean
 
 
+def _error_for(problems: FieldErrors):
+    """The code of a refusal: the specific one when only ID numbers or only names are wrong."""
+    wrong = set(problems.errors)
+    if wrong == {"id_number"}:
+        return VisitPersonError.ID_NUMBER_INVALID
+    if wrong <= {"name", "guardian_name"} and all(
+        problems.errors[field] == str(VisitPersonError.NAME_INVALID.message) for field in wrong
+    ):
+        return VisitPersonError.NAME_INVALID
+    return VisitPersonError.INVALID
+
+
 def _require_guardian(birth_date: date, values: dict[str, str], problems: FieldErrors) -> None:
     if idcard.age_on(birth_date, date.today()) < GUARDIAN_AGE_LIMIT:
         if not values.get("guardian_name"):
@@ -355,14 +376,15 @@ def visit_person_create(*, account: User, data: VisitPersonInput, actor: Actor) 
     """Register a real-name visit person on ``account``.
 
     Preconditions: ``account`` is a patient. Refuses (nothing written): visit_person.invalid (with
-    per-field messages, including an ID number failing GB 11643 and a missing guardian for a child
-    under 6), visit_person.duplicate, visit_person.limit_reached, visit_person.self_exists.
-    Side effects: an audit entry.
+    per-field messages, including an ID number failing GB 11643, a name that is not a plausible personal
+    name (``names.clean_person_name``) and a missing guardian for a child under 6),
+    visit_person.duplicate, visit_person.limit_reached, visit_person.self_exists. Removed visit persons
+    count for none of these. Side effects: an audit entry.
     """
     problems = FieldErrors()
-    name = (data.name or "").strip()
-    if not 1 <= len(name) <= 50:
-        problems.add("name", _("Enter the name as on the ID card (1–50 characters)."))
+    name, name_problem = _clean_name(data.name)
+    if name_problem:
+        problems.add("name", name_problem)
     if data.relationship not in VisitPerson.Relationship.values:
         problems.add("relationship", _("Choose a relationship."))
     resident = None
@@ -374,19 +396,13 @@ def visit_person_create(*, account: User, data: VisitPersonInput, actor: Actor) 
     if resident:
         _require_guardian(resident.birth_date, details, problems)
     if problems.errors:
-        only_id = set(problems.errors) == {"id_number"}
-        _refuse(
-            actor,
-            "visit_person.create",
-            VisitPersonError.ID_NUMBER_INVALID if only_id else VisitPersonError.INVALID,
-            fields=problems.errors,
-        )
+        _refuse(actor, "visit_person.create", _error_for(problems), fields=problems.errors)
     assert resident is not None
 
     with transaction.atomic():
         # Lock the account row so two concurrent adds can't both pass the limit check.
         User.objects.select_for_update().get(pk=account.pk)
-        existing = VisitPerson.objects.filter(account=account)
+        existing = VisitPerson.objects.filter(account=account, removed_at__isnull=True)
         if existing.filter(id_number=resident.number).exists():
             raise DomainError(VisitPersonError.DUPLICATE, fields={"id_number": VisitPersonError.DUPLICATE.message})
         if data.relationship == VisitPerson.Relationship.SELF and existing.filter(relationship="self").exists():
@@ -429,7 +445,7 @@ def visit_person_update(*, person: VisitPerson, changes: dict[str, str], actor: 
     merged = {name: getattr(person, name) for name in EDITABLE_FIELDS} | clean
     _require_guardian(person.birth_date, merged, problems)
     if problems.errors:
-        _refuse(actor, "visit_person.update", VisitPersonError.INVALID, fields=problems.errors)
+        _refuse(actor, "visit_person.update", _error_for(problems), fields=problems.errors)
     changed = sorted(name for name, value in clean.items() if getattr(person, name) != value)
     with transaction.atomic():
         if changed:
@@ -441,6 +457,56 @@ def visit_person_update(*, person: VisitPerson, changes: dict[str, str], actor: 
             target_id=str(person.public_id),
             details={"fields": changed},
         )
+    person.refresh_from_db()
+    return person
+
+
+@transaction.atomic
+def visit_person_remove(*, person: VisitPerson, actor: Actor) -> None:
+    """Remove a visit person from the account. Soft: the row stays (bookings, consultations and records
+    point at it; clinical data is never deleted), but it is no longer listed, bookable or counted against
+    the per-account limit, and the same person may be added again. Bookings already made are untouched.
+
+    Refuses: core.not_found when already removed (compare-and-set on ``removed_at``).
+    Side effects: ``removed_at``; an audit entry ``visit_person.remove``.
+    """
+    if not VisitPerson.objects.filter(pk=person.pk, removed_at__isnull=True).update(removed_at=now()):
+        raise DomainError(CoreError.NOT_FOUND)
+    record(actor=actor, action="visit_person.remove", target_type="visit_person", target_id=str(person.public_id))
+    person.refresh_from_db()
+
+
+def visit_person_name_correct(*, person: VisitPerson, name: str, id_number: str, actor: Actor) -> VisitPerson:
+    """Correct the name of a visit person (a typing mistake, a name changed on the ID card). The patient
+    proves they hold the person's ID card by typing the full ID number, which must be the registered one.
+
+    Refuses (audited as ``visit_person.name_correct.refused``; nothing written): visit_person.name_invalid,
+    visit_person.id_number_mismatch (field ``id_number``; also for a malformed number). Side effects: the
+    name; an audit entry ``visit_person.name_correct`` {name: [old, new]}. The same name again writes nothing.
+    """
+    action = "visit_person.name_correct"
+    target = {"target_type": "visit_person", "target_id": str(person.public_id)}
+    clean, problem = _clean_name(name)
+    if problem:
+        _refuse(actor, action, VisitPersonError.NAME_INVALID, fields={"name": problem}, **target)
+    try:
+        matches = idcard.parse(id_number).number == person.id_number
+    except idcard.InvalidIdNumber:
+        matches = False
+    if not matches:
+        message = VisitPersonError.ID_NUMBER_MISMATCH.message
+        _refuse(actor, action, VisitPersonError.ID_NUMBER_MISMATCH, fields={"id_number": message}, **target)
+    with transaction.atomic():
+        old = VisitPerson.objects.select_for_update().values_list("name", flat=True).get(pk=person.pk)
+        if old != clean:
+            VisitPerson.objects.filter(pk=person.pk).update(name=clean, updated_at=now())
+            record(
+                actor=actor,
+                action=action,
+                target_type="visit_person",
+                target_id=str(person.public_id),
+                details={"name": [old, clean]},
+            )
     person.refresh_from_db()
     return person
 

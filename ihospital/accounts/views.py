@@ -104,6 +104,40 @@ def visit_person_edit(request, person_id):
     )
 
 
+@role_required(Role.PATIENT)
+@require_http_methods(["GET", "POST"])
+def visit_person_remove(request, person_id):
+    """Ask first (what removing does and does not do), then remove on POST."""
+    actor = Actor.of(request.user, request)
+    person = selectors.access_visit_person(user=request.user, public_id=person_id, actor=actor)
+    if request.method == "POST":
+        services.visit_person_remove(person=person, actor=actor)
+        messages.success(request, _("%(name)s was removed from your visit persons.") % {"name": person.name})
+        return redirect("accounts:patient_home")
+    return render(request, "accounts/visit_person_remove.html", {"person": person})
+
+
+@role_required(Role.PATIENT)
+@require_http_methods(["GET", "POST"])
+def visit_person_name_correct(request, person_id):
+    actor = Actor.of(request.user, request)
+    person = selectors.access_visit_person(user=request.user, public_id=person_id, actor=actor)
+    form = forms.NameCorrectionForm(request.POST or None, initial={"name": person.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_person_name_correct(person=person, actor=actor, **form.cleaned_data)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            messages.success(request, _("Name corrected."))
+            return redirect("accounts:visit_person_edit", person_id=person.public_id)
+    return render(
+        request,
+        "accounts/visit_person_name.html",
+        {"form": form, "person": person, "masked_id": idcard.mask(person.id_number)},
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def staff_sign_in(request):
     form = forms.StaffLoginForm(request.POST or None)

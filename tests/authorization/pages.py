@@ -157,6 +157,21 @@ PAGES: dict[str, Page] = {
         owners=ALICE,
         intruders=NOT_ALICE,
     ),
+    "p/visit-persons/<uuid:person_id>/name/": Page(
+        "accounts:visit_person_name",
+        PATIENT,
+        setup=lambda w: Call({"person_id": world.visit_person(w).public_id}),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/visit-persons/<uuid:person_id>/remove/": Page(
+        "accounts:visit_person_remove",
+        PATIENT,
+        "POST",
+        setup=lambda w: Call({"person_id": world.visit_person(w).public_id}, status=302, to="/p/"),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
     "p/book/": Page("appointments:find_doctor", PATIENT),
     "p/book/departments/<uuid:department_id>/": Page(
         "appointments:department_doctors",

@@ -102,3 +102,25 @@ def test_session_callers_must_send_the_csrf_token(alice):
     refused = post(client, f"{P}/visit-persons", body)
     assert refused.status_code in (401, 403)
     assert client.get(f"{P}/me").status_code == 200  # safe methods need no token
+
+
+def test_visit_person_removal_and_name_correction_over_the_api(patient_token):
+    client = Client(headers={"Authorization": f"Bearer {patient_token}"})
+    body = {"relationship": "self", "name": "张三", "id_number": "11010519491231002X", "phone": "13800000009"}
+    person = post(client, f"{P}/visit-persons", body).json()
+
+    markup = post(client, f"{P}/visit-persons", {**body, "name": "<b>张三</b>"})
+    assert (markup.status_code, markup.json()["code"]) == (422, "visit_person.name_invalid")
+    assert set(markup.json()["fields"]) == {"name"}
+
+    url = f"{P}/visit-persons/{person['id']}/name"
+    mismatch = post(client, url, {"name": "张叁", "id_number": "110105194912310021"})
+    assert (mismatch.status_code, mismatch.json()["code"]) == (422, "visit_person.id_number_mismatch")
+    corrected = post(client, url, {"name": "张叁", "id_number": "11010519491231002x"})
+    assert (corrected.status_code, corrected.json()["name"]) == (200, "张叁")
+
+    assert client.delete(f"{P}/visit-persons/{person['id']}").status_code == 204
+    assert client.get(f"{P}/visit-persons").json() == []
+    assert client.get(f"{P}/visit-persons/{person['id']}").status_code == 404
+    assert client.delete(f"{P}/visit-persons/{person['id']}").status_code == 404
+    assert post(client, f"{P}/visit-persons", body).status_code == 201  # the same person may come back

@@ -67,3 +67,43 @@ def test_staff_cannot_use_patient_pages(dr_bob):
     client = Client()
     client.force_login(dr_bob)
     assert client.get("/p/").status_code == 403
+
+
+def test_the_form_refuses_markup_in_a_name_and_keeps_the_rest(alice):
+    client = Client()
+    client.force_login(alice)
+    page = client.post(
+        "/p/visit-persons/new/",
+        {"relationship": "self", "name": "<script>x</script>", "id_number": ID, "phone": "13800000001"},
+    ).content.decode()
+    assert 'data-testid="error-name"' in page and "<script>x" not in page
+    assert not VisitPerson.objects.exists()
+
+
+def test_a_patient_corrects_a_name_with_the_full_id_number_then_removes_the_person(alice):
+    client = Client()
+    client.force_login(alice)
+    client.post(
+        "/p/visit-persons/new/", {"relationship": "self", "name": "艾莉斯", "id_number": ID, "phone": "13800000001"}
+    )
+    person = VisitPerson.objects.get()
+    edit_page = client.get(f"/p/visit-persons/{person.public_id}/").content.decode()
+    assert f"/p/visit-persons/{person.public_id}/name/" in edit_page
+    assert f"/p/visit-persons/{person.public_id}/remove/" in edit_page
+
+    name_url = f"/p/visit-persons/{person.public_id}/name/"
+    wrong = client.post(name_url, {"name": "艾丽斯", "id_number": "110105194912310021"}).content.decode()
+    assert 'data-testid="error-id_number"' in wrong
+    assert client.post(name_url, {"name": "艾丽斯", "id_number": ID}).status_code == 302
+    person.refresh_from_db()
+    assert person.name == "艾丽斯"
+
+    remove_url = f"/p/visit-persons/{person.public_id}/remove/"
+    assert 'data-testid="confirm-remove"' in client.get(remove_url).content.decode()  # asks first
+    person.refresh_from_db()
+    assert person.removed_at is None
+    assert client.post(remove_url).status_code == 302
+    person.refresh_from_db()
+    assert person.removed_at is not None
+    assert 'data-testid="visit-person"' not in client.get("/p/").content.decode()
+    assert client.get(f"/p/visit-persons/{person.public_id}/").status_code == 404

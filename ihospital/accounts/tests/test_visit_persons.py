@@ -95,7 +95,7 @@ def test_a_child_under_six_needs_a_guardian(alice):
 
 def test_a_guardian_id_is_validated_too(alice):
     child_id = resident_id(date(date.today().year - 2, 5, 5), 456)
-    error = refused(alice, relationship="child", id_number=child_id, guardian_name="x", guardian_id_number="123")
+    error = refused(alice, relationship="child", id_number=child_id, guardian_name="艾丽斯", guardian_id_number="123")
     assert set(error.fields) == {"guardian_id_number"}
 
 
@@ -152,3 +152,104 @@ def test_reading_visit_persons_is_audited_and_limited_to_the_owner(alice, mallor
 )
 def test_phone_numbers_are_normalised_or_refused(raw, normal):
     assert normalize_phone(raw) == normal
+
+
+# --- names ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        (" 艾丽斯 ", "艾丽斯"),
+        ("阿卜杜拉・买买提", "阿卜杜拉·买买提"),  # a katakana dot typed for the middle dot
+        ("迪丽热巴 · 迪力木拉提", "迪丽热巴·迪力木拉提"),
+        ("John  Smith", "John Smith"),
+        ("José García", "José García"),
+    ],
+)
+def test_plausible_personal_names_are_accepted_and_normalised(alice, raw, stored):
+    assert add(alice, name=raw).name == stored
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["<b>张三</b>", "<script>alert(1)</script>", "张三1", "王", "张" * 41, "·张三", "张三·", "张三;", "a&b", "😀张三"],
+)
+def test_names_that_are_not_personal_names_are_refused_with_a_coded_error(alice, raw):
+    error = refused(alice, name=raw)
+    assert error.code == "visit_person.name_invalid"
+    assert set(error.fields) == {"name"}
+    assert not VisitPerson.objects.exists()
+
+
+def test_a_guardians_name_follows_the_same_rule(alice):
+    child_id = resident_id(date(date.today().year - 2, 5, 5), 456)
+    error = refused(
+        alice, relationship="child", id_number=child_id, guardian_name="<i>x</i>", guardian_id_number=GUARDIAN_ID
+    )
+    assert error.code == "visit_person.name_invalid"
+    assert set(error.fields) == {"guardian_name"}
+
+
+# --- removal ----------------------------------------------------------------------------------------
+
+
+def test_a_removed_visit_person_is_kept_but_hidden_and_frees_the_place(alice, settings):
+    people = [
+        add(alice, relationship="other", id_number=resident_id(date(1960, 1, 1), n + 1))
+        for n in range(settings.VISIT_PERSONS_PER_ACCOUNT)
+    ]
+    services.visit_person_remove(person=people[0], actor=Actor.of(alice))
+
+    people[0].refresh_from_db()
+    assert people[0].removed_at is not None  # the row stays for the records
+    assert people[0] not in selectors.visit_person_list(account=alice, actor=Actor.of(alice))
+    with pytest.raises(DomainError) as error:
+        selectors.access_visit_person(user=alice, public_id=people[0].public_id, actor=Actor.of(alice))
+    assert error.value.code == "core.not_found"  # so it cannot be chosen for a booking either
+    add(alice, relationship="other", id_number=resident_id(date(1960, 1, 1), 99))  # the place is free
+    assert AuditEvent.objects.filter(action="visit_person.remove", target_id=str(people[0].public_id)).exists()
+
+
+def test_a_removed_visit_person_may_be_added_again_and_removing_twice_is_refused(alice):
+    first = add(alice)
+    services.visit_person_remove(person=first, actor=Actor.of(alice))
+    again = add(alice)  # the same ID number, and again as "myself"
+    assert again.pk != first.pk
+    assert VisitPerson.objects.filter(account=alice, id_number=ADULT_ID).count() == 2
+    with pytest.raises(DomainError) as error:
+        services.visit_person_remove(person=first, actor=Actor.of(alice))
+    assert error.value.code == "core.not_found"
+
+
+# --- name correction --------------------------------------------------------------------------------
+
+
+def test_a_name_is_corrected_after_re_entering_the_full_id_number_and_audited_with_old_and_new(alice):
+    created = add(alice, name="艾莉斯")
+    corrected = services.visit_person_name_correct(
+        person=created, name="艾丽斯", id_number=ADULT_ID.lower(), actor=Actor.of(alice)
+    )
+    assert corrected.name == "艾丽斯"
+    entry = AuditEvent.objects.get(action="visit_person.name_correct")
+    assert entry.details == {"name": ["艾莉斯", "艾丽斯"]} and entry.target_id == str(created.public_id)
+
+
+@pytest.mark.parametrize("wrong_id", [GUARDIAN_ID, ADULT_ID[:-4], ""])
+def test_a_name_correction_with_another_id_number_is_refused_and_audited(alice, wrong_id):
+    created = add(alice, name="艾莉斯")
+    with pytest.raises(DomainError) as error:
+        services.visit_person_name_correct(person=created, name="别人", id_number=wrong_id, actor=Actor.of(alice))
+    assert error.value.code == "visit_person.id_number_mismatch" and set(error.value.fields) == {"id_number"}
+    created.refresh_from_db()
+    assert created.name == "艾莉斯"
+    assert AuditEvent.objects.filter(action="visit_person.name_correct.refused").count() == 1
+
+
+def test_a_name_correction_must_be_a_personal_name(alice):
+    created = add(alice)
+    with pytest.raises(DomainError) as error:
+        services.visit_person_name_correct(
+            person=created, name="<img src=x>", id_number=ADULT_ID, actor=Actor.of(alice)
+        )
+    assert error.value.code == "visit_person.name_invalid"

@@ -62,7 +62,7 @@ def visit_person(account, sequence: int = 1, relationship: str = "other"):
         account=account,
         data=accounts.VisitPersonInput(
             relationship=relationship,
-            name=f"病人{sequence}",
+            name="病人" + str(sequence).translate(str.maketrans("0123456789", "零一二三四五六七八九")),
             id_number=resident_id(sequence),
             phone=account.phone or "13800000001",
         ),
