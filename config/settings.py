@@ -7,6 +7,7 @@ PostgreSQL, channels-redis and RedisHuey. Every variable is documented in ``.env
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -23,17 +24,17 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = envbool("DEBUG", False)
 
 
-def _embedded_secret_key() -> str:
-    """Generate the secret once into ./var/ so an embedded install never runs on a shared default."""
-    path = VAR_DIR / "secret_key"
+def _embedded_secret(name: str, make=lambda: secrets.token_urlsafe(64)) -> str:
+    """Generate a secret once into ./var/<name> so an embedded install never runs on a shared default."""
+    path = VAR_DIR / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(64), encoding="utf-8")
+        path.write_text(make(), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
 
 
 SECRET_KEY_FROM_ENV = bool(env("SECRET_KEY"))
-SECRET_KEY = env("SECRET_KEY") or _embedded_secret_key()
+SECRET_KEY = env("SECRET_KEY") or _embedded_secret("secret_key")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "ihospital.appointments",
     "ihospital.consultations",
     "ihospital.integrations",
+    "ihospital.ops",
     "ihospital.web",
 ]
 
@@ -370,6 +372,18 @@ DEV_INBOX_ENABLED = envbool("DEV_INBOX_ENABLED", DEBUG)
 
 # The audit chain is keyed so that someone with write access to the database alone cannot forge it.
 AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY") or SECRET_KEY
+
+# Identities at rest (ihospital/core/crypto.py): phone and resident ID numbers are AES-256-GCM encrypted
+# under FIELD_ENCRYPTION_KEYS ("kid:base64key" entries, the current key first; older keys still decrypt
+# until `ihospital manage rotate_keys` has re-encrypted with the current one) and found through a blind
+# index keyed by BLIND_INDEX_KEY (never changes once data exists). Unset: generated once into ./var/.
+FIELD_ENCRYPTION_KEYS_FROM_ENV = bool(env("FIELD_ENCRYPTION_KEYS"))
+FIELD_ENCRYPTION_KEYS = env("FIELD_ENCRYPTION_KEYS") or _embedded_secret(
+    "field_encryption_keys",
+    lambda: "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+)
+BLIND_INDEX_KEY_FROM_ENV = bool(env("BLIND_INDEX_KEY"))
+BLIND_INDEX_KEY = env("BLIND_INDEX_KEY") or _embedded_secret("blind_index_key")
 
 # --- Internationalisation --------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

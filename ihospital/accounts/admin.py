@@ -22,6 +22,7 @@ from ihospital.accounts.backoffice import (
     check_password,
 )
 from ihospital.accounts.models import CLINICAL_ROLES, STAFF_ROLES, Role, User
+from ihospital.accounts.phone import normalize_phone
 from ihospital.accounts.services import StaffAccountInput, staff_account_create
 from ihospital.audit.services import Actor
 from ihospital.core.admin_roles import RoleAdmin
@@ -97,7 +98,7 @@ class UserAdmin(RoleAdmin, DjangoUserAdmin):
     add_form = StaffAccountCreationForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Identity"), {"fields": ("full_name", "phone", "role", "title", "practice_certificate_no")}),
+        (_("Identity"), {"fields": ("full_name", "masked_phone", "role", "title", "practice_certificate_no")}),
         (_("Access"), {"fields": ("is_active", "is_staff", "last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -118,8 +119,20 @@ class UserAdmin(RoleAdmin, DjangoUserAdmin):
         ),
     )
     # The user name is the sign-in name and the phone a patient's identity; is_staff follows the role.
-    readonly_fields = ("username", "phone", "is_staff", "last_login", "date_joined")
+    # The phone is shown masked: the back office manages accounts, it has no need to call anyone.
+    readonly_fields = ("username", "masked_phone", "is_staff", "last_login", "date_joined")
     actions = ["deactivate_accounts"]
+
+    @admin.display(description=_("mobile number"))
+    def masked_phone(self, obj: User) -> str:
+        return obj.masked_phone
+
+    def get_search_results(self, request, queryset, search_term):
+        """A whole mobile number also finds its account (through the blind index: the number is encrypted)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if phone := normalize_phone(search_term):
+            results |= queryset.matching(phone=phone)
+        return results, may_have_duplicates
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields

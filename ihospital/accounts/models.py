@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ihospital.core import crypto
+from ihospital.core.fields import BlindIndexField, EncryptedField, EncryptedManager, EncryptedQuerySet
 from ihospital.core.ids import PublicIdModel
 
 
@@ -24,7 +26,7 @@ ADMIN_ROLES = {Role.HOSPITAL_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
 STAFF_ROLES = CLINICAL_ROLES | ADMIN_ROLES
 
 
-class HospitalUserManager(UserManager):
+class HospitalUserManager(UserManager.from_queryset(EncryptedQuerySet)):  # type: ignore[misc]
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         """``manage createsuperuser`` makes the first security administrator, who then creates the other
         back-office accounts (a superuser still sees only what the role allows: separation of duties)."""
@@ -34,10 +36,12 @@ class HospitalUserManager(UserManager):
 
 class User(PublicIdModel, AbstractUser):
     """One account. Patients are identified by their mobile number; staff by a user name and carry a
-    practice certificate number (执业证书编号) when they practise."""
+    practice certificate number (执业证书编号) when they practise. The mobile number is encrypted at rest
+    and found by its blind index: ``User.objects.matching(phone=…)``."""
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PATIENT)
-    phone = models.CharField(_("mobile number"), max_length=11, null=True, blank=True, unique=True)
+    phone = EncryptedField(_("mobile number"), kind=crypto.PHONE, null=True, blank=True)
+    phone_index = BlindIndexField(of="phone", null=True, unique=True)
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
     title = models.CharField(_("professional title"), max_length=50, blank=True)
     practice_certificate_no = models.CharField(_("practice certificate number"), max_length=30, blank=True)
@@ -62,6 +66,10 @@ class User(PublicIdModel, AbstractUser):
         return self.full_name or self.username
 
     @property
+    def masked_phone(self) -> str:
+        return crypto.mask(self.phone, keep_start=3, keep_end=4) if self.phone else ""
+
+    @property
     def reading_language(self) -> str:
         """The language to write to this person in."""
         return self.language or settings.LANGUAGE_CODE
@@ -73,7 +81,10 @@ class VisitPerson(PublicIdModel):
     contact and health details may be updated.
 
     Removing one is soft (``removed_at``): bookings, consultations and records keep pointing at it, but it
-    is no longer listed, bookable or counted against VISIT_PERSONS_PER_ACCOUNT, and may be added again."""
+    is no longer listed, bookable or counted against VISIT_PERSONS_PER_ACCOUNT, and may be added again.
+
+    ID numbers and mobile numbers are encrypted at rest. Shown masked (``masked_id_number``) except to
+    the patient who manages the person and to the HIS, which reads ``resident_id_number()``."""
 
     class Relationship(models.TextChoices):
         SELF = "self", _("Myself")
@@ -89,18 +100,21 @@ class VisitPerson(PublicIdModel):
     account = models.ForeignKey(User, verbose_name=_("account"), on_delete=models.PROTECT, related_name="visit_persons")
     relationship = models.CharField(_("relationship"), max_length=10, choices=Relationship.choices)
     name = models.CharField(_("name"), max_length=50)
-    id_number = models.CharField(_("resident ID number"), max_length=18)
+    id_number = EncryptedField(_("resident ID number"), kind=crypto.ID_NUMBER)
+    id_number_index = BlindIndexField(of="id_number")
     birth_date = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices)
-    phone = models.CharField(_("mobile number"), max_length=11)
+    phone = EncryptedField(_("mobile number"), kind=crypto.PHONE)
     allergies = models.TextField(_("allergies"), blank=True, max_length=500)
     chronic_conditions = models.TextField(_("chronic conditions"), blank=True, max_length=500)
     guardian_name = models.CharField(_("guardian's name"), max_length=50, blank=True)
-    guardian_id_number = models.CharField(_("guardian's ID number"), max_length=18, blank=True)
-    guardian_phone = models.CharField(_("guardian's mobile number"), max_length=11, blank=True)
+    guardian_id_number = EncryptedField(_("guardian's ID number"), kind=crypto.ID_NUMBER, blank=True)
+    guardian_phone = EncryptedField(_("guardian's mobile number"), kind=crypto.PHONE, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    objects = EncryptedManager()
 
     class Meta:
         ordering = ["created_at"]
@@ -108,7 +122,7 @@ class VisitPerson(PublicIdModel):
         verbose_name_plural = _("visit persons")
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "id_number"],
+                fields=["account", "id_number_index"],
                 condition=Q(removed_at__isnull=True),
                 name="visit_person_unique_id_per_account",
             ),
@@ -121,6 +135,23 @@ class VisitPerson(PublicIdModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def resident_id_number(self) -> str:
+        """The whole resident ID number, for the HIS patient index and the real-name check. Anything a
+        person sees shows ``masked_id_number``."""
+        return self.id_number
+
+    @property
+    def masked_id_number(self) -> str:
+        return crypto.mask(self.id_number, keep_start=6, keep_end=4)
+
+    @property
+    def masked_phone(self) -> str:
+        return crypto.mask(self.phone, keep_start=3, keep_end=4)
+
+    @property
+    def masked_guardian_id_number(self) -> str:
+        return crypto.mask(self.guardian_id_number, keep_start=6, keep_end=4) if self.guardian_id_number else ""
 
 
 class SmsCode(models.Model):

@@ -226,13 +226,13 @@ def _count_wrong_code(phone: str) -> int:
 
 
 def _patient_for_phone(phone: str) -> User:
+    # The user name is random: the mobile number is encrypted at rest, and a name made of it would not be.
+    defaults = {"phone": phone, "username": f"p{secrets.token_hex(8)}", "role": Role.PATIENT}
     try:
         with transaction.atomic():
-            user, _created = User.objects.get_or_create(
-                phone=phone, defaults={"username": f"p{phone}", "role": Role.PATIENT}
-            )
+            user, _created = User.objects.matching(phone=phone).get_or_create(defaults=defaults)
     except IntegrityError:  # two first sign-ins raced; the other one created it
-        user = User.objects.get(phone=phone)
+        user = User.objects.matching(phone=phone).get()
     if user.role != Role.PATIENT:
         raise DomainError(AccountError.ACCOUNT_DISABLED)
     return user
@@ -403,7 +403,7 @@ def visit_person_create(*, account: User, data: VisitPersonInput, actor: Actor) 
         # Lock the account row so two concurrent adds can't both pass the limit check.
         User.objects.select_for_update().get(pk=account.pk)
         existing = VisitPerson.objects.filter(account=account, removed_at__isnull=True)
-        if existing.filter(id_number=resident.number).exists():
+        if existing.matching(id_number=resident.number).exists():
             raise DomainError(VisitPersonError.DUPLICATE, fields={"id_number": VisitPersonError.DUPLICATE.message})
         if data.relationship == VisitPerson.Relationship.SELF and existing.filter(relationship="self").exists():
             raise DomainError(

@@ -31,6 +31,17 @@ def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
                 id="ihospital.E004",
             )
         )
+    generated = [
+        name for name in ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY") if not getattr(settings, f"{name}_FROM_ENV", True)
+    ]
+    if getattr(settings, "DATABASE_URL", "") and generated:
+        errors.append(
+            Error(
+                f"{' and '.join(generated)} were generated on this host, but the database is shared.",
+                hint="Every host must decrypt the same identities: set them (see .env.example), and back them up.",
+                id="ihospital.E006",
+            )
+        )
     if "*" in settings.ALLOWED_HOSTS:
         errors.append(Error("ALLOWED_HOSTS must name the hospital's host names, not '*'.", id="ihospital.E002"))
     https_missing = [

@@ -71,12 +71,22 @@ SAFE = {
     "SESSION_COOKIE_SECURE": True,
     "CSRF_COOKIE_SECURE": True,
     "SECURE_HSTS_SECONDS": 31536000,
+    "FIELD_ENCRYPTION_KEYS_FROM_ENV": True,
+    "BLIND_INDEX_KEY_FROM_ENV": True,
 }
 
 
 def test_production_settings_pass_the_deploy_check():
     with override_settings(**SAFE):
         assert production_settings_check() == []
+
+
+def test_a_shared_database_needs_the_identity_keys_set_for_every_host():
+    shared = {**SAFE, "DATABASE_URL": "postgres://db.hospital.internal/ihospital", "SECRET_KEY_FROM_ENV": True}
+    with override_settings(**{**shared, "FIELD_ENCRYPTION_KEYS_FROM_ENV": False}):
+        assert [error.id for error in production_settings_check()] == ["ihospital.E006"]
+    with override_settings(**{**shared, "BLIND_INDEX_KEY_FROM_ENV": False}):
+        assert [error.id for error in production_settings_check()] == ["ihospital.E006"]
 
 
 @pytest.mark.parametrize(

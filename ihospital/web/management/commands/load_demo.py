@@ -100,10 +100,12 @@ class Command(BaseCommand):
 
     def _patients(self) -> None:
         for username, phone in demo.PATIENTS:
-            user, _ = User.objects.get_or_create(phone=phone, defaults={"username": username, "role": "patient"})
+            user, _ = User.objects.matching(phone=phone).get_or_create(
+                defaults={"phone": phone, "username": username, "role": "patient"}
+            )
             if username == "alice":
                 for person in demo.alice_visit_persons(date.today()):
-                    if not VisitPerson.objects.filter(account=user, id_number=person["id_number"]).exists():
+                    if not VisitPerson.objects.filter(account=user).matching(id_number=person["id_number"]).exists():
                         accounts.visit_person_create(
                             account=user, data=accounts.VisitPersonInput(**person), actor=LOADER
                         )
