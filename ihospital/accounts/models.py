@@ -41,7 +41,7 @@ class User(PublicIdModel, AbstractUser):
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PATIENT)
     phone = EncryptedField(_("mobile number"), kind=crypto.PHONE, null=True, blank=True)
-    phone_index = BlindIndexField(of="phone", null=True, unique=True)
+    phone_index = BlindIndexField(_("mobile number's blind index"), of="phone", null=True, unique=True)
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
     title = models.CharField(_("professional title"), max_length=50, blank=True)
     practice_certificate_no = models.CharField(_("practice certificate number"), max_length=30, blank=True)
@@ -101,7 +101,7 @@ class VisitPerson(PublicIdModel):
     relationship = models.CharField(_("relationship"), max_length=10, choices=Relationship.choices)
     name = models.CharField(_("name"), max_length=50)
     id_number = EncryptedField(_("resident ID number"), kind=crypto.ID_NUMBER)
-    id_number_index = BlindIndexField(of="id_number")
+    id_number_index = BlindIndexField(_("ID number's blind index"), of="id_number")
     birth_date = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices)
     phone = EncryptedField(_("mobile number"), kind=crypto.PHONE)

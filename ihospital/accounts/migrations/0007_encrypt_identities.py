@@ -110,12 +110,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='phone_index',
-            field=ihospital.core.fields.BlindIndexField(null=True, of='phone', unique=True),
+            field=ihospital.core.fields.BlindIndexField(null=True, of='phone', unique=True, verbose_name="mobile number's blind index"),
         ),
         migrations.AddField(
             model_name='visitperson',
             name='id_number_index',
-            field=ihospital.core.fields.BlindIndexField(of='id_number'),
+            field=ihospital.core.fields.BlindIndexField(of='id_number', verbose_name="ID number's blind index"),
         ),
         migrations.AlterField(
             model_name='user',
