@@ -12,6 +12,8 @@ from ihospital.appointments.models import Appointment, Attachment
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.core.time import now
+from ihospital.payments.models import PaymentOrder
+from ihospital.payments.selectors import payment_paid_at_provider
 
 RELATED = ("visit_person", "schedule__doctor__user", "schedule__department", "slot", "account")
 UPCOMING = (
@@ -60,6 +62,23 @@ def access_appointment(*, user: User, public_id: UUID | str, actor: Actor) -> Ap
     appointment = _get(public_id, account=user)
     _audit_read(actor, appointment)
     return appointment
+
+
+def paid_at_provider(appointment: Appointment) -> bool | None:
+    """For a booking awaiting payment: whether the payment provider already has the payer's money
+    (``payments.selectors.payment_paid_at_provider``; None: no order, or no answer). Calls the provider."""
+    if appointment.payment_order_public_id is None:
+        return None
+    order = PaymentOrder.objects.filter(public_id=appointment.payment_order_public_id).first()
+    return None if order is None else payment_paid_at_provider(order)
+
+
+def awaiting_payment(*, user: User, public_id: UUID | str) -> bool:
+    """Whether the patient's own booking still awaits its payment within the hold (someone else's is not
+    found). Only the state is read, no personal data: not an audited read (a page asks every few seconds
+    while a payment is being confirmed)."""
+    appointment = _get(public_id, account=user)
+    return appointment.status == Appointment.Status.PENDING_PAYMENT and appointment.hold_expires_at > now()
 
 
 def access_appointment_for_doctor(*, user: User, public_id: UUID | str, actor: Actor) -> Appointment:

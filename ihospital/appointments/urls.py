@@ -11,6 +11,7 @@ urlpatterns = [
     path("p/appointments/", views.my_appointments, name="mine"),
     path("p/appointments/<uuid:appointment_id>/", views.detail, name="detail"),
     path("p/appointments/<uuid:appointment_id>/pay/", views.pay, name="pay"),
+    path("p/appointments/<uuid:appointment_id>/payment/", views.payment_wait, name="payment_wait"),
     path("p/appointments/<uuid:appointment_id>/cancel/", views.cancel, name="cancel"),
     path("files/attachments/<uuid:attachment_id>/", views.attachment_file, name="attachment_file"),
     path("staff/review/", views.review_queue, name="review_queue"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -165,6 +167,18 @@ def my_appointments(request):
     return render(request, "appointments/my_appointments.html", {"upcoming": upcoming, "past": past})
 
 
+def _checkout_state(request, appointment) -> str:
+    """Where an unpaid booking stands with the payment provider: "confirming" (the payer paid; the
+    notification has not been applied yet), "cancelled" (back from the cashier without paying) or ""."""
+    if appointment.status != appointment.Status.PENDING_PAYMENT or appointment.hold_expires_at <= now():
+        return ""
+    paid = selectors.paid_at_provider(appointment)
+    back_from_cashier = request.GET.get("checkout") == services.BACK_FROM_CASHIER
+    if paid or (paid is None and back_from_cashier):  # no answer: wait for the notification rather than ask twice
+        return "confirming"
+    return "cancelled" if back_from_cashier else ""
+
+
 @role_required(Role.PATIENT)
 def detail(request, appointment_id):
     appointment = selectors.access_appointment(user=request.user, public_id=appointment_id, actor=_actor(request))
@@ -174,9 +188,21 @@ def detail(request, appointment_id):
         {
             "appointment": appointment,
             "hold_over": appointment.hold_expires_at <= now(),
+            "checkout": _checkout_state(request, appointment),
             "cancel_hours": settings.CANCEL_FREE_UNTIL_HOURS_BEFORE,
         },
     )
+
+
+@role_required(Role.PATIENT)
+def payment_wait(request, appointment_id):
+    """Asked every few seconds by a page confirming a payment (and at once when a live notification
+    arrives): 204 while the booking still awaits it, else htmx is told to reload the booking."""
+    if selectors.awaiting_payment(user=request.user, public_id=appointment_id):
+        return HttpResponse(status=204)
+    response = HttpResponse()
+    response["HX-Redirect"] = reverse("appointments:detail", args=[appointment_id])
+    return response
 
 
 @role_required(Role.PATIENT)

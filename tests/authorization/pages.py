@@ -195,6 +195,13 @@ PAGES: dict[str, Page] = {
         owners=ALICE,
         intruders=NOT_ALICE,
     ),
+    "p/appointments/<uuid:appointment_id>/payment/": Page(
+        "appointments:payment_wait",
+        PATIENT,
+        setup=_appointment(world.pending, status=204),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
     "p/appointments/<uuid:appointment_id>/cancel/": Page(
         "appointments:cancel",
         PATIENT,

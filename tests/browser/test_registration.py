@@ -147,7 +147,7 @@ def test_patient_books_with_a_photo_pays_and_the_doctor_accepts(
     screenshot(patient, "registration-cashier")
     patient.get_by_test_id("sandbox-confirm").click()
     appointment = Appointment.objects.get(account=alice)
-    expect(patient).to_have_url(appointment_url(live_server, appointment))
+    expect(patient).to_have_url(appointment_url(live_server, appointment) + "?checkout=returned")
     pull_to_refresh(patient, patient.locator("[data-testid=state][data-status=requested]"))
     expect(patient.get_by_test_id("status")).to_have_attribute("data-status", "requested")
     expect(patient.get_by_test_id("attachment")).to_have_count(1)

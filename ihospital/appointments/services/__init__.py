@@ -2,6 +2,7 @@
 attachments and the sweepers that expire holds and reject unreviewed requests."""
 
 from ihospital.appointments.services.booking import (
+    BACK_FROM_CASHIER,
     BookingInput,
     appointment_book,
     appointment_checkout,
@@ -19,6 +20,7 @@ from ihospital.appointments.services.lifecycle import (
 from ihospital.appointments.services.review import appointment_accept, appointment_reject
 
 __all__ = [
+    "BACK_FROM_CASHIER",
     "BookingInput",
     "appointment_accept",
     "appointment_attach",

@@ -195,8 +195,13 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
     return appointment
 
 
+BACK_FROM_CASHIER = "returned"  # ?checkout= on the booking page the provider sends the payer back to
+
+
 def appointment_checkout(*, appointment: Appointment, actor: Actor) -> str:
     """The provider's payment page for a booking awaiting payment (pay again after leaving the cashier).
+    The payer comes back to the booking's page, marked as back from the cashier (paid or not: a payment
+    is known only from the provider).
 
     Refuses: appointment.not_payable. Calls the payment provider: never inside a transaction.
     """
@@ -205,5 +210,6 @@ def appointment_checkout(*, appointment: Appointment, actor: Actor) -> str:
     order = payment_order(appointment)
     if order is None:  # a free clinic's booking is never awaiting payment
         raise DomainError(AppointmentError.NOT_PAYABLE)
-    back = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("appointments:detail", args=[appointment.public_id])
+    page = reverse("appointments:detail", args=[appointment.public_id])
+    back = f"{settings.PUBLIC_BASE_URL.rstrip('/')}{page}?checkout={BACK_FROM_CASHIER}"
     return payments.payment_checkout(order=order, actor=actor, return_url=back)

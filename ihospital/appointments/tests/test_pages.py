@@ -145,7 +145,8 @@ def test_paying_at_the_cashier_brings_the_patient_back_to_paid_awaiting_review(p
     cashier_url = patient.get(f"/p/appointments/{appointment.public_id}/pay/")["Location"]
     with commit():
         back = patient.post(cashier_url, {"action": "confirm"})
-    assert back.status_code == 302 and back["Location"].endswith(f"/p/appointments/{appointment.public_id}/")
+    assert back.status_code == 302
+    assert back["Location"].endswith(f"/p/appointments/{appointment.public_id}/?checkout=returned")
 
     body = text(patient.get(f"/p/appointments/{appointment.public_id}/"))
     assert 'data-status="requested"' in body and "waiting for the doctor" in body

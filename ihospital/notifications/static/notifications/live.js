@@ -41,7 +41,11 @@ function connect() {
   socket.addEventListener("message", (frame) => {
     const data = JSON.parse(frame.data);
     if (typeof data.unread_count === "number") setUnread(data.unread_count);
-    if (data.event === "notification") showBanner(data);
+    if (data.event === "notification") {
+      showBanner(data);
+      // A page waiting for news of its own (a payment being confirmed) listens for this and asks again.
+      document.dispatchEvent(new CustomEvent("live-notification", { detail: data }));
+    }
   });
   socket.addEventListener("close", (closed) => {
     document.documentElement.dataset.liveSocket = "closed";
