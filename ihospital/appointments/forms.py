@@ -84,4 +84,5 @@ class BookingForm(forms.Form):
 
 
 class GuidanceForm(forms.Form):
-    text = forms.CharField(label=_("What is bothering you?"), max_length=500)
+    # No max_length here: guidance refuses a too-long description with its own coded explanation.
+    text = forms.CharField(label=_("What is bothering you?"))

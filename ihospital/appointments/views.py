@@ -30,13 +30,16 @@ def _actor(request) -> Actor:
 @role_required(Role.PATIENT)
 def find_doctor(request):
     form = forms.GuidanceForm(request.GET or None)
-    result = guidance.guide(form.cleaned_data["text"]) if form.is_valid() else None
+    result, suggested = None, []
+    if form.is_valid():
+        try:
+            result, paired = guidance.guide_for_patients(form.cleaned_data["text"])
+        except DomainError as error:  # too long: explained on the field, with what was typed kept
+            attach_error(form, error)
+        else:
+            suggested = [(department, suggestion) for suggestion, department in paired]
     departments = list(catalog.department_list())
-    by_code = {d.code: d for d in departments}
     parents = {d.parent_id for d in departments}
-    suggested = [
-        (by_code[s.department_code], s) for s in (result.suggestions if result else []) if s.department_code in by_code
-    ]
     return render(
         request,
         "appointments/find_doctor.html",
@@ -44,6 +47,7 @@ def find_doctor(request):
             "form": form,
             "result": result,
             "suggested": suggested,
+            "emergency_advice": guidance.EMERGENCY_ADVICE,
             "departments": [d for d in departments if d.pk not in parents],  # bookable leaves of the tree
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
         },

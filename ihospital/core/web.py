@@ -2,7 +2,8 @@
 
 - ``role_required(*roles)``: who may open a page. Anonymous visitors are sent to the sign-in page of the
   roles it admits and come back after; a signed-in user of another role gets a 403 page.
-- ``attach_error(form, error)``: a service's refusal shown on the form that was posted.
+- ``attach_error(form, error)``: a service's refusal shown on the form that was posted (each message keeps
+  the error's code: ``form.errors.as_data()``).
 - ``DomainErrorMiddleware``: a ``DomainError`` that leaves an HTML view becomes the page for its status,
   so views need no ``try: … except DomainError: raise Http404``.
 
@@ -65,10 +66,10 @@ def attach_error(form: forms.Form, error: DomainError) -> None:
     placed = False
     for name, message in error.fields.items():
         if name in form.fields:
-            form.add_error(name, message)
+            form.add_error(name, forms.ValidationError(message, code=error.code))
             placed = True
     if not placed:
-        form.add_error(None, error.message)
+        form.add_error(None, forms.ValidationError(error.message, code=error.code))
 
 
 def error_response(request: HttpRequest, error: DomainError, *, sign_in_url: str = "") -> HttpResponse:

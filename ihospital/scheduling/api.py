@@ -19,8 +19,25 @@ def build_router(auth) -> Router:
 
     @router.post("/guidance", response=GuidanceOut)
     def symptom_guidance(request, body: GuidanceIn):
-        """导诊: ranked department suggestions for a description of symptoms (Chinese or English)."""
-        return guidance.guide(body.text)
+        """导诊: ranked department suggestions for a description of symptoms (Chinese or English), and
+        whether it reads like an emergency (then show ``emergency_advice`` first). Refuses text longer than
+        500 characters: guidance.text_too_long."""
+        result, paired = guidance.guide_for_patients(body.text)
+        return {
+            "emergency": result.emergency,
+            "emergency_advice": str(guidance.EMERGENCY_ADVICE) if result.emergency else "",
+            "red_flags": list(result.red_flags),
+            "suggestions": [
+                {
+                    "department_id": department.public_id,
+                    "department_code": suggestion.department_code,
+                    "department_name": department.name,
+                    "reason": suggestion.reason,
+                    "score": suggestion.score,
+                }
+                for suggestion, department in paired
+            ],
+        }
 
     @router.get("/departments/{department_id}/doctors", response=list[DoctorCardOut])
     def department_doctors(request, department_id: UUID):

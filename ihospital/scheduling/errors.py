@@ -16,3 +16,14 @@ class DepartmentError:
 class DoctorProfileError:
     INVALID = ErrorCode("doctor_profile.invalid", _("Please correct the highlighted fields."), status=422)
     FEE_INVALID = ErrorCode("doctor_fee.invalid", _("Please correct the highlighted fees."), status=422)
+
+
+class GuidanceError:
+    TEXT_TOO_LONG = ErrorCode(
+        "guidance.text_too_long",
+        _(
+            "Please describe your symptoms in at most %(limit)s characters (this has %(length)s): "
+            "the main complaint, since when, and what makes it better or worse."
+        ),
+        status=422,
+    )

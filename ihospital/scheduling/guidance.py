@@ -5,7 +5,9 @@ plus red-flag combinations that send the patient to the emergency department ins
 shape is the pydantic models of ``symptom_rules``; a file that does not fit is refused at load, and the app's
 system check loads it at start-up.
 Ranking is pure (no database, no I/O after the rules are loaded once), so it is fast and easy to test;
-``departments_for`` is the thin step that maps the suggested codes to ``Department`` rows.
+``guide_for_patients`` is the thin step that ranks among the departments a patient can open now (online,
+with at least one doctor) and pairs each suggestion with its ``Department`` row. A red flag is reported
+whatever the departments: the page shows the emergency notice before any suggestion.
 
 How text is matched:
 
@@ -31,6 +33,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ihospital.core import rulefiles
+from ihospital.core.errors import DomainError
+from ihospital.scheduling.errors import GuidanceError
 from ihospital.scheduling.models import Department
 from ihospital.scheduling.symptom_rules import NEGATION_WINDOW, SymptomRules, normalize
 
@@ -60,8 +64,9 @@ KNOWN_DEPARTMENT_CODES = frozenset(
     }
 )
 
-# Bounds the work per request; a description of symptoms is far shorter.
-MAX_TEXT_LENGTH = 2000
+# Bounds the work per request; a description of symptoms is far shorter. Longer text is refused with an
+# explanation (guidance.text_too_long), never cut silently.
+MAX_TEXT_LENGTH = 500
 
 EMERGENCY_ADVICE = _(
     "Your description may point to an emergency. Online consultations are not for emergencies: "
@@ -118,18 +123,35 @@ class RuleSet:
 # ---------------------------------------------------------------------------------------------- ranking
 
 
+def check_text(text: str) -> None:
+    """Refuses a description longer than MAX_TEXT_LENGTH: guidance.text_too_long (field ``text``)."""
+    if len(text) > MAX_TEXT_LENGTH:
+        message = GuidanceError.TEXT_TOO_LONG.message % {"limit": MAX_TEXT_LENGTH, "length": len(text)}
+        raise DomainError(
+            GuidanceError.TEXT_TOO_LONG, fields={"text": message}, limit=MAX_TEXT_LENGTH, length=len(text)
+        )
+
+
 def guide(
-    text: str, *, limit: int = 3, names: NameLookup | None = None, rules: RuleSet | None = None
+    text: str,
+    *,
+    limit: int = 3,
+    names: NameLookup | None = None,
+    rules: RuleSet | None = None,
+    available: Collection[str] | None = None,
 ) -> GuidanceResult:
     """Suggest up to ``limit`` departments for ``text`` and say whether it reads like an emergency.
 
     ``names(code)`` gives the department name used in each reason (default: the rules' name in the active
-    language). No suggestions means nothing matched: the caller shows every department instead.
+    language). ``available``: only these department codes may be suggested (default: any in the rules).
+    No suggestions means nothing matched: the caller shows every department instead. Refuses text longer
+    than MAX_TEXT_LENGTH (``check_text``).
     """
+    check_text(text)
     rules = rules or load_rules()
-    normalized = normalize(text[:MAX_TEXT_LENGTH])
+    normalized = normalize(text)
     fired = _red_flags(normalized, rules)
-    suggestions = _rank(normalized, rules, limit=limit, names=names)
+    suggestions = _rank(normalized, rules, limit=limit, names=names, available=available)
     return GuidanceResult(suggestions=tuple(suggestions), emergency=bool(fired), red_flags=fired)
 
 
@@ -137,17 +159,27 @@ def suggest_departments(
     text: str, *, limit: int = 3, names: NameLookup | None = None, rules: RuleSet | None = None
 ) -> list[Suggestion]:
     """The ranked suggestions of ``guide`` without the emergency check."""
+    check_text(text)
     rules = rules or load_rules()
-    return _rank(normalize(text[:MAX_TEXT_LENGTH]), rules, limit=limit, names=names)
+    return _rank(normalize(text), rules, limit=limit, names=names)
 
 
-def _rank(normalized: str, rules: RuleSet, *, limit: int, names: NameLookup | None) -> list[Suggestion]:
+def _rank(
+    normalized: str,
+    rules: RuleSet,
+    *,
+    limit: int,
+    names: NameLookup | None,
+    available: Collection[str] | None = None,
+) -> list[Suggestion]:
     if limit < 1:
         raise ValueError("limit must be at least 1")
     scores: dict[str, int] = {}
     matched: dict[str, list[str]] = {}
     for term in _longest_matches(normalized, rules):
         for code, weight in term.weights:
+            if available is not None and code not in available:
+                continue
             labels = matched.setdefault(code, [])
             if term.label not in labels:  # a term repeated in the text counts once
                 labels.append(term.label)
@@ -260,16 +292,24 @@ def _pattern(key: str) -> re.Pattern[str]:
 # ------------------------------------------------------------------------------------------- database
 
 
-def departments_for(suggestions: Sequence[Suggestion]) -> list[tuple[Suggestion, Department]]:
-    """Pairs each suggestion with its online ``Department`` row, keeping the ranking; one query.
+def openable_departments() -> dict[str, Department]:
+    """The departments a patient can open from a suggestion, by code: online (their page opens) and with
+    at least one active doctor (the page offers someone to book)."""
+    rows = Department.objects.filter(is_online=True, doctors__user__is_active=True).distinct()
+    return {row.code: row for row in rows}
 
-    Suggestions whose department does not exist or takes no online bookings are dropped.
-    """
-    rows = Department.objects.filter(
-        code__in=[suggestion.department_code for suggestion in suggestions], is_online=True
-    ).in_bulk(field_name="code")
-    return [
-        (suggestion, rows[suggestion.department_code])
-        for suggestion in suggestions
-        if suggestion.department_code in rows
-    ]
+
+def departments_for(suggestions: Sequence[Suggestion]) -> list[tuple[Suggestion, Department]]:
+    """Pairs each suggestion with its ``Department`` row, keeping the ranking; one query. Suggestions whose
+    department a patient cannot open (see ``openable_departments``) are dropped."""
+    rows = openable_departments()
+    return [(s, rows[s.department_code]) for s in suggestions if s.department_code in rows]
+
+
+def guide_for_patients(text: str, *, limit: int = 3) -> tuple[GuidanceResult, list[tuple[Suggestion, Department]]]:
+    """``guide`` among the departments a patient can open now, named as the hospital names them, each
+    suggestion paired with its row. Raises guidance.text_too_long (``check_text``)."""
+    check_text(text)
+    rows = openable_departments()
+    result = guide(text, limit=limit, names=lambda code: rows[code].name, available=rows)
+    return result, [(suggestion, rows[suggestion.department_code]) for suggestion in result.suggestions]

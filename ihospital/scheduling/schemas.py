@@ -70,15 +70,19 @@ class ScheduleOut(Schema):
 
 
 class GuidanceIn(Schema):
-    text: str = Field(..., max_length=500)
+    text: str  # at most guidance.MAX_TEXT_LENGTH characters: longer is refused as guidance.text_too_long
 
 
 class SuggestionOut(Schema):
+    department_id: UUID  # open it with /departments/{department_id}/doctors
     department_code: str
+    department_name: str
     reason: str
     score: float
 
 
 class GuidanceOut(Schema):
-    emergency: bool
-    suggestions: list[SuggestionOut]
+    emergency: bool  # show ``emergency_advice`` before any suggestion
+    emergency_advice: str  # empty unless ``emergency``
+    red_flags: list[str]  # the words that made it an emergency
+    suggestions: list[SuggestionOut]  # only departments the patient can open

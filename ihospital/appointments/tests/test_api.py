@@ -155,6 +155,19 @@ def test_at_most_nine_attachments(alice, clinic, settings):
     assert codes == [201, 201, 409]
 
 
-def test_symptom_guidance_over_the_api(alice):
+def test_symptom_guidance_over_the_api(alice, dr_bob):
+    clinic = online_schedule(dr_bob)
     result = client_for(alice).post(f"{P}/guidance", {"text": "最近胸闷心悸，血压高"}, content_type="application/json")
-    assert result.json()["suggestions"][0]["department_code"] == "cardiology"
+    [suggestion] = result.json()["suggestions"]
+    assert suggestion["department_code"] == "cardiology"
+    assert suggestion["department_id"] == str(clinic.department.public_id)
+    assert result.json()["emergency"] is False and result.json()["emergency_advice"] == ""
+
+
+def test_symptom_guidance_over_the_api_flags_emergencies_and_explains_too_long_text(alice):
+    api = client_for(alice)
+    flagged = api.post(f"{P}/guidance", {"text": "I can't catch my breath"}, content_type="application/json").json()
+    assert flagged["emergency"] is True and "120" in flagged["emergency_advice"]
+    refused = api.post(f"{P}/guidance", {"text": "x" * 501}, content_type="application/json")
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "guidance.text_too_long" and "text" in refused.json()["fields"]

@@ -83,6 +83,31 @@ def text(response) -> str:
 # --------------------------------------------------------------------------------------- finding a time
 
 
+def test_triage_red_flags_show_the_emergency_notice_before_any_department(patient, clinic):
+    body = text(patient.get("/p/book/", {"text": "胸口疼，喘不上来气"}))
+    assert 'data-testid="emergency"' in body and 'href="tel:120"' in body
+    assert 'data-testid="suggestion"' in body  # cardiology: dr_bob works there
+    assert body.index('data-testid="emergency"') < body.index('data-testid="suggestions"')
+
+
+def test_triage_suggests_only_departments_the_patient_can_open(patient, clinic):
+    from ihospital.appointments.tests.factories import department
+
+    department("respiratory")  # online, but nobody works there
+    body = text(patient.get("/p/book/", {"text": "咳嗽，心悸"}))
+    assert body.count('data-testid="suggestion"') == 1
+    assert f"/p/book/departments/{clinic.department.public_id}/" in body
+
+
+def test_triage_explains_a_too_long_description_and_keeps_it(patient, clinic):
+    typed = "头晕，" * 200
+    response = patient.get("/p/book/", {"text": typed})
+    body = text(response)
+    assert 'data-testid="error-text" data-code="guidance.text_too_long"' in body
+    assert "at most 500 characters" in body
+    assert typed in body  # what was typed stays in the field
+
+
 def test_the_patient_finds_a_doctor_and_a_free_time(patient, clinic):
     department = clinic.department
     assert f"/p/book/departments/{department.public_id}/" in text(patient.get("/p/book/"))

@@ -6,15 +6,19 @@ import re
 import pytest
 from django.utils import translation
 
+from ihospital.core.errors import DomainError
+from ihospital.core.testing.personas import make_user
 from ihospital.scheduling.guidance import (
     DEFAULT_RULES_PATH,
+    MAX_TEXT_LENGTH,
     Suggestion,
     departments_for,
     guide,
+    guide_for_patients,
     load_rules,
     suggest_departments,
 )
-from ihospital.scheduling.models import Department
+from ihospital.scheduling.models import Department, DoctorProfile
 
 BRIEFED_CODES = {
     "cardiology",
@@ -155,19 +159,20 @@ def test_names_can_come_from_a_lookup():
 # ---------------------------------------------------------------------------------------------- emergency
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "剧烈胸痛半小时",
-        "胸痛，出了一身大汗",
-        "突然呼吸困难",
-        "爸爸昏迷了",
-        "产后大出血",
-        "chest pain with sweating",
-        "I can't breathe",
-        "I want to kill myself",
-    ],
-)
+RED_FLAG_PHRASINGS = {
+    "chest pain": ["剧烈胸痛半小时", "胸痛", "胸口疼得厉害", "心口痛", "chest pain at rest", "I have pain in my chest"],
+    "breathing": ["突然呼吸困难", "喘不上来气", "上不来气", "透不过气", "I can't breathe", "trouble breathing"],
+    "breathing, hard": ["hard to breathe since this morning", "gasping for air"],
+    "stroke": ["嘴歪了", "口眼歪斜", "一侧肢体无力", "突然说不出话", "face drooping", "I think I'm having a stroke"],
+    "stroke, one side": ["weakness on one side", "numbness on one side of my body", "sudden slurred speech"],
+    "bleeding": ["产后大出血", "流血不止", "伤口血止不住", "heavy bleeding", "bleeding that won't stop"],
+    "suicidal": ["想自杀", "我不想活了", "想死", "活着没意思", "suicidal thoughts", "I want to die", "hurt myself"],
+    "consciousness": ["爸爸昏迷了", "晕过去了", "he collapsed", "lost consciousness"],
+    "seizure": ["孩子高烧抽搐", "fever and a seizure"],
+}
+
+
+@pytest.mark.parametrize("text", [text for phrasings in RED_FLAG_PHRASINGS.values() for text in phrasings])
 def test_red_flags_send_the_patient_to_the_emergency_department(text):
     assert guide(text).emergency is True
 
@@ -175,13 +180,25 @@ def test_red_flags_send_the_patient_to_the_emergency_department(text):
 def test_emergency_still_ranks_departments_and_names_the_flags():
     result = guide("胸痛伴大汗")
     assert result.emergency is True
-    assert result.red_flags == ("胸痛", "大汗")
+    assert result.red_flags == ("胸痛",)
     assert result.suggestions[0].department_code == "cardiology"
 
 
-@pytest.mark.parametrize("text", ["胸痛", "出汗多", "没有呼吸困难", "偶尔胸闷，无胸痛，出汗多", "chest pain at rest"])
+@pytest.mark.parametrize(
+    "text",
+    ["出汗多", "没有呼吸困难", "偶尔胸闷，无胸痛，出汗多", "no chest pain, just a cough", "中风后遗症复诊", "高烧三天"],
+)
 def test_no_red_flag_without_all_of_its_terms(text):
     assert guide(text).emergency is False
+
+
+def test_a_description_longer_than_the_limit_is_refused_with_a_coded_explanation():
+    longest = ("咳嗽，" * MAX_TEXT_LENGTH)[:MAX_TEXT_LENGTH]
+    assert guide(longest).suggestions[0].department_code == "respiratory"
+    with pytest.raises(DomainError) as refused:
+        guide(longest + "。")
+    assert refused.value.code == "guidance.text_too_long"
+    assert str(MAX_TEXT_LENGTH) in refused.value.fields["text"]
 
 
 # ---------------------------------------------------------------------------------------- rules as data
@@ -267,13 +284,38 @@ def test_rules_may_only_name_the_codes_the_caller_knows(tmp_path):
 # ----------------------------------------------------------------------------------------------- database
 
 
+def staffed(code: str, name_zh: str, *, is_online: bool = True, doctor_active: bool = True) -> Department:
+    row = Department.objects.create(code=code, name_zh=name_zh, name_en=code.title(), is_online=is_online)
+    doctor = make_user(f"dr_{code}", "doctor", is_active=doctor_active)
+    DoctorProfile.objects.create(user=doctor).departments.add(row)
+    return row
+
+
 def test_suggestions_map_to_online_department_rows_in_rank_order(db):
-    Department.objects.create(code="respiratory", name_zh="呼吸内科", name_en="Respiratory Medicine")
-    Department.objects.create(code="cardiology", name_zh="心血管内科", name_en="Cardiology")
-    Department.objects.create(code="internal", name_zh="内科", name_en="Internal Medicine", is_online=False)
+    staffed("respiratory", "呼吸内科")
+    staffed("cardiology", "心血管内科")
+    staffed("internal", "内科", is_online=False)
     suggestions = suggest_departments("咳嗽，胸闷，发烧")
     paired = departments_for(suggestions)
     assert [(s.department_code, row.code) for s, row in paired] == [
         ("respiratory", "respiratory"),
         ("cardiology", "cardiology"),
     ]
+
+
+def test_patients_are_only_suggested_departments_they_can_open(db):
+    """Online, with an active doctor: a suggestion always leads to someone to book. The next best ones
+    fill the places of those left out."""
+    staffed("internal", "内科")
+    staffed("respiratory", "呼吸内科", is_online=False)
+    staffed("cardiology", "心血管内科", doctor_active=False)
+    Department.objects.create(code="gastro", name_zh="消化内科", name_en="Gastroenterology")  # nobody works there
+    result, paired = guide_for_patients("咳嗽，胸闷，胃痛，发烧")
+    assert [row.code for _, row in paired] == ["internal"]
+    assert [s.department_code for s in result.suggestions] == ["internal"]
+    assert paired[0][0].reason.endswith("→ 内科")
+
+
+def test_a_red_flag_is_reported_even_when_no_department_can_be_suggested(db):
+    result, paired = guide_for_patients("胸口痛，出冷汗")
+    assert result.emergency is True and paired == []
