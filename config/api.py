@@ -3,12 +3,16 @@
     /api/patient/v1/   the patient app (phone + SMS code sign-in)
     /api/staff/v1/     doctors, pharmacists and nurses
 
-Errors render as ``{code, message, fields}`` with the HTTP status the error code carries.
+Errors render as ``{code, message, fields}`` with the HTTP status the error code carries, and every
+operation declares them in its OpenAPI document (ihospital.core.api).
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -16,6 +20,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ihospital.accounts import api as accounts_api
 from ihospital.appointments import api as appointments_api
 from ihospital.consultations import api as consultations_api
+from ihospital.core.api import CodedErrorsAPI
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.scheduling import api as scheduling_api
 
@@ -33,7 +38,7 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
 
 
 def build_api(*, audience: str, title: str, description: str) -> NinjaAPI:
-    api = NinjaAPI(
+    api = CodedErrorsAPI(
         title=title,
         version="1",
         description=description,
@@ -66,6 +71,17 @@ def build_api(*, audience: str, title: str, description: str) -> NinjaAPI:
             429: CoreError.RATE_LIMITED,
         }
         return _error(api, request, DomainError(codes.get(exc.status_code, CoreError.INVALID_REQUEST)))
+
+    # A body Django could not parse when the operation read it (BadInputMiddleware refuses most before).
+    @api.exception_handler(MultiPartParserError)
+    @api.exception_handler(RawPostDataException)
+    @api.exception_handler(UnicodeDecodeError)
+    def unreadable(request, exc):
+        return _error(api, request, DomainError(CoreError.BAD_INPUT))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request, exc):
+        return _error(api, request, DomainError(CoreError.TOO_LARGE))
 
     return api
 

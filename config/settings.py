@@ -81,6 +81,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before the session reads its cookie and CSRF reads the form: refuses NUL, invalid UTF-8 and bodies
+    # that can't be parsed; errors on API paths always leave as {code, message, fields} JSON.
+    "ihospital.core.web.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,6 +212,7 @@ PATIENT_LOGIN_URL = "/p/sign-in/"
 # Where role_required (ihospital.core.web) sends anonymous visitors, by the roles a page admits; others: LOGIN_URL.
 ROLE_LOGIN_URLS = {"patient": PATIENT_LOGIN_URL}
 WEB_ERROR_TEMPLATE = "web/error.html"  # the page for a DomainError raised by an HTML view
+API_PATH_PREFIXES = ["/api/"]  # every error under these is {code, message, fields} JSON (core.web)
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours: 15-minute lock, the same as for SMS codes
 AXES_LOCKOUT_PARAMETERS = ["username"]

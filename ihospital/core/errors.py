@@ -89,3 +89,17 @@ class CoreError:
         "core.idempotency_key_invalid", _("The Idempotency-Key header must be 1–100 printable characters."), status=400
     )
     RATE_LIMITED = ErrorCode("core.rate_limited", _("Too many requests; try again later."), status=429)
+    # Refused at the edge (ihospital.core.web.BadInputMiddleware), before any view runs.
+    BAD_INPUT = ErrorCode(
+        "core.bad_input",
+        _("The request could not be read: it contains a NUL character, invalid UTF-8, or a malformed body."),
+        status=400,
+    )
+    TOO_LARGE = ErrorCode("core.too_large", _("The request is too large."), status=413)
+    UNSUPPORTED_MEDIA_TYPE = ErrorCode(
+        "core.unsupported_media_type", _("This content type is not accepted here."), status=415
+    )
+    METHOD_NOT_ALLOWED = ErrorCode("core.method_not_allowed", _("This method is not allowed here."), status=405)
+    SERVER_ERROR = ErrorCode(
+        "core.server_error", _("Something went wrong on our side; it has been logged. Please try again."), status=500
+    )

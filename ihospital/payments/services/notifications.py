@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from django.db import transaction
@@ -25,6 +26,9 @@ logger = logging.getLogger(__name__)
 Outcome = PaymentNotification.Outcome
 
 MAX_BODY_BYTES = 64 * 1024  # real notifications are a few hundred bytes
+# Until its signature is verified a body is anyone's: only this much of it is kept, with the size and a
+# digest of the whole, so that forged posts can't fill the table.
+STORED_UNVERIFIED_BYTES = 2048
 UNSTORED_HEADERS = {"cookie", "authorization", "proxy-authorization"}
 
 
@@ -54,7 +58,7 @@ def payment_notification_receive(*, provider_name: str, headers: dict[str, str],
         PaymentNotification.objects.filter(pk=note.pk).update(signature_valid=True)
         return _reject(note, gateway, PaymentError.MALFORMED, str(exc))
     PaymentNotification.objects.filter(pk=note.pk).update(
-        signature_valid=True, kind=event.kind, out_trade_no=event.out_trade_no[:32]
+        signature_valid=True, kind=event.kind, out_trade_no=event.out_trade_no[:32], body=_storable(body)
     )
     try:
         _apply(note=note, event=event, merchant_id=gateway.merchant_id, actor=_actor(provider_name))
@@ -79,8 +83,22 @@ def _store(provider_name: str, headers: dict[str, str], body: bytes) -> PaymentN
             provider=provider_name[:30],
             received_at=now(),
             headers={name: value for name, value in headers.items() if name.lower() not in UNSTORED_HEADERS},
-            body=body[:MAX_BODY_BYTES].decode("utf-8", errors="replace"),
+            body=_bounded(body),
         )
+
+
+def _storable(body: bytes) -> str:
+    """Text a database takes: undecodable bytes and NUL (PostgreSQL refuses it) become U+FFFD."""
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+def _bounded(body: bytes) -> str:
+    """The form an unverified body is kept in: its first ``STORED_UNVERIFIED_BYTES``, then, if it was
+    longer, its size and SHA-256."""
+    if len(body) <= STORED_UNVERIFIED_BYTES:
+        return _storable(body)
+    digest = hashlib.sha256(body).hexdigest()
+    return f"{_storable(body[:STORED_UNVERIFIED_BYTES])}\n…[{len(body)} bytes, sha256 {digest}]"
 
 
 def _reject(note: PaymentNotification, gateway: PaymentProvider, error: ErrorCode, detail: str = "") -> Response:

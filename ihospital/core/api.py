@@ -1,0 +1,64 @@
+"""What every NinjaAPI of the product shares (config/api.py builds one per audience):
+
+- ``CodedErrorsAPI``: a NinjaAPI whose OpenAPI document declares, on every operation, the coded error
+  responses ``{code, message, fields}`` it may give (400, 401, 403, 404, 409, 413, 415, 422, 429 with
+  ``Retry-After``), so clients and a schema-driven fuzzer see them. They are
+  declared in the document only: every error already leaves as that shape (the API's exception handlers,
+  and ``ihospital.core.web.BadInputMiddleware`` for what never reaches a view).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import NinjaAPI
+
+ERROR_SCHEMA_NAME = "Error"
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": ERROR_SCHEMA_NAME,
+    "description": "A refusal: a stable code, a message in the reader's language, and per-field messages.",
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "examples": ["core.invalid_request"]},
+        "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "required": ["code", "message", "fields"],
+}
+# Status → what it means here. 401 on every operation: the public sign-in ones answer it to wrong credentials.
+ERROR_RESPONSES: dict[int, str] = {
+    400: "The request can't be read (NUL character, invalid UTF-8, malformed body) or a rule refused it.",
+    401: "Not signed in, the token has expired or was revoked, or (signing in) the credentials are wrong.",
+    403: "Signed in, but not allowed to do this.",
+    404: "Not found, or not yours.",
+    409: "Conflicts with the current state (taken, already done, still in progress).",
+    413: "The request body is too large.",
+    415: "This content type is not accepted here.",
+    422: "Some fields are missing or invalid (named in ``fields``).",
+    429: "Too many requests: wait for ``Retry-After`` seconds.",
+}
+RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}},
+}
+
+
+def declare_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the coded error responses to every operation of an OpenAPI ``document`` (in place)."""
+    document.setdefault("components", {}).setdefault("schemas", {})[ERROR_SCHEMA_NAME] = ERROR_SCHEMA
+    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in ERROR_RESPONSES.items():
+                declared: dict[str, Any] = {"description": description, "content": content}
+                if status == 429:
+                    declared["headers"] = RETRY_AFTER
+                responses.setdefault(str(status), declared)
+    return document
+
+
+class CodedErrorsAPI(NinjaAPI):
+    """A NinjaAPI whose OpenAPI document declares the coded error responses (``declare_errors``)."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None):
+        return declare_errors(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
