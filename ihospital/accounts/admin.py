@@ -21,7 +21,7 @@ from ihospital.accounts.backoffice import (
     check_account_change,
     check_password,
 )
-from ihospital.accounts.models import CLINICAL_ROLES, STAFF_ROLES, Role, User
+from ihospital.accounts.models import CLINICAL_ROLES, STAFF_ROLES, Authenticator, Role, User
 from ihospital.accounts.phone import normalize_phone
 from ihospital.accounts.services import StaffAccountInput, staff_account_create
 from ihospital.audit.services import Actor
@@ -215,13 +215,47 @@ if admin.site.is_registered(TOTPDevice):
     admin.site.unregister(TOTPDevice)
 
 
-@admin.register(TOTPDevice)
-class TOTPDeviceAdmin(RoleAdmin):
+class SetUpFilter(admin.SimpleListFilter):
+    title = _("set up")
+    parameter_name = "confirmed"
+
+    def lookups(self, request, model_admin):
+        return (("1", _("Yes")), ("0", _("No")))
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() is None else queryset.filter(confirmed=self.value() == "1")
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(RoleAdmin):
+    """django-otp's fields have untranslatable names: each column and label is named here."""
+
     view_roles = frozenset({"security_admin"})
     change_roles = frozenset()
     can_add = False
-    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
-    list_filter = ("confirmed",)
+    list_display = ("account", "device_name", "is_confirmed", "created", "last_used")
+    list_filter = (SetUpFilter,)
+    list_select_related = ("user",)
     search_fields = ("user__username", "user__full_name")
-    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    fields = ("account", "device_name", "is_confirmed", "created", "last_used")
     readonly_fields = fields
+
+    @admin.display(description=_("account"), ordering="user__username")
+    def account(self, device: Authenticator) -> str:
+        return str(device.user)
+
+    @admin.display(description=_("device name"))
+    def device_name(self, device: Authenticator) -> str:
+        return device.name
+
+    @admin.display(description=_("set up"), boolean=True, ordering="confirmed")
+    def is_confirmed(self, device: Authenticator) -> bool:
+        return device.confirmed
+
+    @admin.display(description=_("created at"), ordering="created_at")
+    def created(self, device: Authenticator):
+        return device.created_at
+
+    @admin.display(description=_("last used at"), ordering="last_used_at")
+    def last_used(self, device: Authenticator):
+        return device.last_used_at

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ihospital.core import crypto
 from ihospital.core.fields import BlindIndexField, EncryptedField, EncryptedManager, EncryptedQuerySet
@@ -248,3 +249,16 @@ class IdentityCheckThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.failures} failed identity checks"
+
+
+class Authenticator(TOTPDevice):
+    """A staff member's authenticator app (django-otp's TOTP device) as the back office names it: the
+    package's own model has untranslatable names."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("authenticator")
+        verbose_name_plural = _("authenticators")
+
+    def __str__(self) -> str:
+        return str(self.user)

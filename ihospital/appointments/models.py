@@ -97,7 +97,7 @@ class Appointment(PublicIdModel):
         indexes = [models.Index(fields=["status", "hold_expires_at"], name="appointment_hold_idx")]
 
     def __str__(self) -> str:
-        return f"{self.visit_person} → {self.schedule} [{self.status}]"
+        return f"{self.visit_person} → {self.schedule} [{self.get_status_display()}]"
 
 
 class Attachment(PublicIdModel):

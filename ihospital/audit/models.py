@@ -1,5 +1,6 @@
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -41,8 +42,9 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
-        place = f"#{self.seq}" if self.seq is not None else f"(unchained id {self.pk})"
-        return f"{place} {self.action} {self.target_type}:{self.target_id}"
+        if self.seq is None:
+            return gettext("Audit entry (not yet chained, id %(id)s)") % {"id": self.pk}
+        return gettext("Audit entry #%(seq)s") % {"seq": self.seq}
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

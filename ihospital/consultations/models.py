@@ -104,7 +104,7 @@ class Consultation(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.appointment} [{self.status}]"
+        return f"{self.appointment} [{self.get_status_display()}]"
 
     @property
     def is_open(self) -> bool:

@@ -3,10 +3,11 @@ patients'. Reads of the room are audited."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from ihospital.accounts.models import User
 from ihospital.appointments.models import Appointment
@@ -125,3 +126,32 @@ def access_recording(*, consultation: Consultation, recording_id: UUID | str) ->
 
 def recent_consultations(limit: int = 100) -> QuerySet[Consultation]:
     return Consultation.objects.select_related(*RELATED).order_by("-checked_in_at")[:limit]
+
+
+@dataclass(frozen=True)
+class StopPreview:
+    """What stopping a schedule (停诊) would do now, for the confirmation page."""
+
+    cancelled: int  # bookings that would be cancelled, waiting patients included
+    refunded: int  # of those, the paid ones (refunded in full)
+    waiting: int  # of those, patients already in the waiting room
+    in_consultation: int  # visits in the room, left to finish
+
+
+def schedule_stop_preview(schedule_ids: list[int]) -> StopPreview:
+    """Counts over the open schedules among ``schedule_ids``; the service decides again when it runs."""
+    status = Appointment.Status
+    counts = dict(
+        Appointment.objects.filter(schedule_id__in=schedule_ids, schedule__status="open", status__in=Appointment.ACTIVE)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    in_consultation = counts.pop(status.IN_CONSULTATION, 0)
+    return StopPreview(
+        cancelled=sum(counts.values()),
+        refunded=sum(n for state, n in counts.items() if state != status.PENDING_PAYMENT),
+        waiting=counts.get(status.WAITING, 0),
+        in_consultation=in_consultation,
+    )

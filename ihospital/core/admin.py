@@ -6,6 +6,11 @@ from ihospital.core import outbox
 from ihospital.core.admin_roles import RoleAdmin
 from ihospital.core.models import OutboxMessage
 
+# The hospital's name over every back-office page (Django's default reads "Django administration").
+admin.site.site_header = _("Internet Hospital back office")
+admin.site.site_title = _("Internet Hospital")
+admin.site.index_title = _("Back office")
+
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(RoleAdmin):

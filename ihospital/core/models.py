@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ihospital.core.ids import PublicIdModel
@@ -53,7 +54,7 @@ class OutboxMessage(PublicIdModel):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.topic} [{self.status}] {self.idempotency_key}"
+        return gettext("Message %(number)s [%(status)s]") % {"number": self.pk, "status": self.get_status_display()}
 
 
 class IdempotencyRecord(models.Model):

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IntegrationsConfig(AppConfig):
     name = "ihospital.integrations"
     label = "integrations"
-    verbose_name = "Integrations"
+    verbose_name = _("Outside systems")
 
     def ready(self) -> None:
         from ihospital.core import outbox

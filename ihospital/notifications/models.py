@@ -36,7 +36,7 @@ class Notification(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.title}"
+        return self.title
 
     @property
     def is_read(self) -> bool:

@@ -91,7 +91,7 @@ class PaymentOrder(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.out_trade_no} [{self.status}]"
+        return f"{self.out_trade_no} [{self.get_status_display()}]"
 
 
 class Refund(PublicIdModel):
@@ -128,7 +128,7 @@ class Refund(PublicIdModel):
         indexes = [models.Index(fields=["status", "created_at"], name="refund_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.out_refund_no} [{self.status}]"
+        return f"{self.out_refund_no} [{self.get_status_display()}]"
 
 
 class PaymentNotification(PublicIdModel):
@@ -158,4 +158,4 @@ class PaymentNotification(PublicIdModel):
         verbose_name_plural = _("payment notifications")
 
     def __str__(self) -> str:
-        return f"{self.provider} {self.out_trade_no or '?'} [{self.outcome}]"
+        return f"{self.out_trade_no or '?'} [{self.get_outcome_display()}]"

@@ -54,7 +54,7 @@ class DepartmentForm(forms.ModelForm):
 
 @admin.register(Department)
 class DepartmentAdmin(RoleAdmin):
-    list_display = ("code", "name_zh", "name_en", "parent", "is_online")
+    list_display = ("name_zh", "name_en", "code", "parent", "is_online")
     list_filter = ("is_online", "parent")
     search_fields = ("code", "name_zh", "name_en")
     form = DepartmentForm

@@ -136,7 +136,7 @@ class Schedule(PublicIdModel):
         indexes = [models.Index(fields=["department", "date"], name="schedule_dept_date_idx")]
 
     def __str__(self) -> str:
-        return f"{self.doctor} {self.date} {self.period} {self.category}"
+        return f"{self.doctor} {self.date} {self.get_period_display()} {self.get_category_display()}"
 
 
 class Slot(PublicIdModel):

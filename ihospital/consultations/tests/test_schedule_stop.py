@@ -15,6 +15,7 @@ from ihospital.appointments.tests.factories import SYSTEM, booking, online_sched
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor
 from ihospital.consultations.models import Consultation
+from ihospital.consultations.selectors import StopPreview
 from ihospital.consultations.services import (
     consultation_call,
     consultation_complete,
@@ -210,13 +211,47 @@ def test_the_back_offices_stop_action_goes_through_the_service(alice, dr_bob, co
     with commit():
         response = client.post(
             "/admin/scheduling/schedule/",
-            {"action": "stop_schedules", "_selected_action": [appointment.schedule_id], "reason": REASON},
+            {"action": "stop_schedules", "_selected_action": [appointment.schedule_id], "reason": REASON,
+             "confirm": "yes"},
             follow=True,
         )
     assert response.status_code == 200
     appointment.refresh_from_db()
     assert appointment.status == "cancelled" and Refund.objects.count() == 1
     assert AuditEvent.objects.get(action="schedule.stop").details["reason"] == REASON
+
+
+def test_the_stop_action_first_says_how_many_patients_it_cancels_and_refunds_and_asks_to_confirm(
+    alice, mallory, confirmed_bob, commit, admin_client_for
+):
+    schedule = online_schedule(confirmed_bob)
+    waiting = accepted_booking(alice, confirmed_bob, commit, schedule=schedule)
+    checked_in(waiting, commit)
+    in_room = accepted_booking(mallory, confirmed_bob, commit, schedule=schedule, person_seq=2)
+    in_consultation(in_room, confirmed_bob, commit)
+    client = admin_client_for("hospital_admin")
+    page = client.post(
+        "/admin/scheduling/schedule/",
+        {"action": "stop_schedules", "_selected_action": [schedule.pk], "reason": REASON},
+    )
+    assert page.status_code == 200 and page.context["preview"] == StopPreview(
+        cancelled=1, refunded=1, waiting=1, in_consultation=1
+    )
+    text = page.content.decode()
+    assert "1 项预约将被取消" in text and "1 笔已付费用将全额退还" in text and "1 位患者正在诊室" in text
+    assert REASON in text and 'data-testid="stop-confirm"' in text
+    schedule.refresh_from_db()
+    waiting.refresh_from_db()
+    assert schedule.status == "open" and waiting.status == "waiting" and not Refund.objects.exists()
+
+    with commit():
+        client.post(
+            "/admin/scheduling/schedule/",
+            {"action": "stop_schedules", "_selected_action": [schedule.pk], "reason": REASON, "confirm": "yes"},
+        )
+    schedule.refresh_from_db()
+    waiting.refresh_from_db()
+    assert schedule.status == "stopped" and waiting.status == "cancelled" and Refund.objects.count() == 1
 
 
 def test_the_stop_action_needs_a_reason(alice, dr_bob, commit, admin_client_for):

@@ -1,14 +1,14 @@
 """The hospital administrator's back office: departments, doctor profiles and fees are saved through
 services that audit the old and new values; other roles are refused; nothing is deleted."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
-from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile
+from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile, Schedule
 from ihospital.scheduling.services import ScheduleInput, department_update, doctor_fees_set, schedule_create
 
 
@@ -171,3 +171,29 @@ def test_a_page_with_no_service_behind_it_saves_nothing(admin_client_for, dr_bob
     )  # fmt: skip
     client = admin_client_for("hospital_admin")
     assert client.post(f"/admin/scheduling/schedule/{schedule.pk}/change/", {"_save": "Save"}).status_code == 403
+
+
+def test_the_new_profile_account_list_offers_only_doctors_without_a_profile(
+    admin_client_for, dr_bob, dr_erin, alice, carol, cardiology
+):
+    DoctorProfile.objects.create(user=dr_bob)
+    response = admin_client_for("hospital_admin").get("/admin/scheduling/doctorprofile/add/")
+    offered = list(response.context["adminform"].form.fields["user"].queryset)
+    assert offered == [dr_erin]
+
+
+def test_fees_are_shown_in_yuan_in_the_back_office(admin_client_for, dr_bob, cardiology):
+    schedule_create(
+        data=ScheduleInput(
+            doctor=DoctorProfile.objects.create(user=dr_bob), department=cardiology,
+            date=date.today() + timedelta(days=2), period="morning", category="video", capacity=3, fee_fen=3050,
+            starts_at_time=time(9),
+        ),
+        actor=Actor.system("test"),
+    )  # fmt: skip
+    client = admin_client_for("hospital_admin")
+    listing = client.get("/admin/scheduling/schedule/").content.decode()
+    assert "¥30.50" in listing and "3050" not in listing
+    schedule = Schedule.objects.get()
+    page = client.get(f"/admin/scheduling/schedule/{schedule.pk}/change/").content.decode()
+    assert "¥30.50" in page and "3050" not in page
