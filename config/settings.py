@@ -389,6 +389,13 @@ FIELD_ENCRYPTION_KEYS = env("FIELD_ENCRYPTION_KEYS") or _embedded_secret(
 BLIND_INDEX_KEY_FROM_ENV = bool(env("BLIND_INDEX_KEY"))
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY") or _embedded_secret("blind_index_key")
 
+# Backups (`ihospital manage backup`, docs/operations.md): archives are encrypted under this passphrase
+# and written to BACKUP_DIR. Unset: generated once into ./var/ — copy it somewhere safe, since an archive
+# can't be read without it, and var/ is what a backup is for losing.
+BACKUP_PASSPHRASE_FROM_ENV = bool(env("BACKUP_PASSPHRASE"))
+BACKUP_PASSPHRASE = env("BACKUP_PASSPHRASE") or _embedded_secret("backup_passphrase")
+BACKUP_DIR = Path(env("BACKUP_DIR", str(VAR_DIR / "backups")))
+
 # --- Internationalisation --------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
