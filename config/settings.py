@@ -329,6 +329,8 @@ HIS_GATEWAY_PASSWORD = env("HIS_GATEWAY_PASSWORD") or _embedded_gateway_password
 HIS_GATEWAY_CLIENT_CERT = env("HIS_GATEWAY_CLIENT_CERT")
 HIS_GATEWAY_CLIENT_KEY = env("HIS_GATEWAY_CLIENT_KEY")
 HIS_GATEWAY_CA_BUNDLE = env("HIS_GATEWAY_CA_BUNDLE")
+# The httpx transport to the gateway (core/http.py): the network with the certificates above.
+HIS_GATEWAY_TRANSPORT = env("HIS_GATEWAY_TRANSPORT", "ihospital.integrations.his.soap.GatewayTransport")
 # After this many failed calls in a row the client stops calling for the cooldown (core/breaker.py).
 HIS_BREAKER_THRESHOLD = envint("HIS_BREAKER_THRESHOLD", 5)
 HIS_BREAKER_COOLDOWN_SECONDS = float(env("HIS_BREAKER_COOLDOWN_SECONDS", "30"))

@@ -1,4 +1,4 @@
-"""The ``ihospital`` command: ``demo``, ``serve``, ``worker`` and ``manage`` (Django's manage.py)."""
+"""The ``ihospital`` command: ``demo``, ``serve``, ``worker``, ``gateway`` and ``manage`` (Django's manage.py)."""
 
 from __future__ import annotations
 
@@ -91,6 +91,20 @@ def serve(args: argparse.Namespace) -> None:
     _serve(args.host, args.port, with_worker=not args.no_worker, workers=args.workers)
 
 
+def gateway(args: argparse.Namespace) -> None:
+    """The HIS forwarding gateway (gateway/), its own process: in production on a host in the hospital
+    network that may reach the HIS (docs/his.md)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from gateway.server import serve as serve_gateway
+
+    serve_gateway(args.host or settings.GATEWAY_HOST, args.port or settings.GATEWAY_PORT, settings.GATEWAY_THREADS)
+
+
 def worker(args: argparse.Namespace) -> None:
     _django(["run_huey"])
 
@@ -114,6 +128,10 @@ def main(argv: list[str] | None = None) -> None:
             sub.add_argument("--no-worker", action="store_true", help="workers run elsewhere (RedisHuey)")
             sub.add_argument("--workers", type=int, default=1, help="uvicorn processes")
     commands.add_parser("worker", help="run the background task worker").set_defaults(handler=worker)
+    gateway_command = commands.add_parser("gateway", help="run the HIS forwarding gateway (SOAP)")
+    gateway_command.add_argument("--host", default=None, help="default: GATEWAY_HOST")
+    gateway_command.add_argument("--port", type=int, default=None, help="default: GATEWAY_PORT")
+    gateway_command.set_defaults(handler=gateway)
     commands.add_parser("manage", help="Django's manage.py (e.g. ihospital manage audit_verify)")
     args = parser.parse_args(argv)
     args.handler(args)

@@ -19,8 +19,15 @@ pytestmark = pytest.mark.django_db
 
 def registration(txn: str = "GH-TXN-F1", slot: int = 1) -> base.RegistrationRequest:
     return base.RegistrationRequest(
-        transaction_id=txn, patient_id="00000001", department_code="cardiology", doctor_code="dr_bob",
-        session_date=date.today(), period="morning", slot_number=slot, fee_fen=5000, reference=f"booking-{txn}",
+        transaction_id=txn,
+        patient_id="00000001",
+        department_code="cardiology",
+        doctor_code="dr_bob",
+        session_date=date.today(),
+        period="morning",
+        slot_number=slot,
+        fee_fen=5000,
+        reference=f"booking-{txn}",
     )
 
 
@@ -29,8 +36,8 @@ def history() -> base.HistoryQuery:
 
 
 def test_an_answer_slower_than_the_read_timeout_is_a_transient_timeout(his_client, his_sim, settings):
-    settings.HIS_READ_TIMEOUT_SECONDS = 0.3
-    his_sim.fault_next("timeout", delay=1.0)
+    settings.HIS_READ_TIMEOUT_SECONDS = 1.5
+    his_sim.fault_next("timeout", delay=4.0)
     with pytest.raises(HisError) as failed:
         his_client.register_visit(registration())
     assert failed.value.code == HisError.TIMEOUT and not failed.value.permanent
@@ -110,7 +117,9 @@ def test_writes_queued_while_the_his_is_down_are_each_applied_once_when_it_is_ba
     with transaction.atomic():
         for n in range(3):
             request = registration(txn=f"GH-Q-{n}", slot=n)
-            outbox.enqueue(topic="his.RegisterVisit", payload=codec.as_payload(request), idempotency_key=request.transaction_id)
+            outbox.enqueue(
+                topic="his.RegisterVisit", payload=codec.as_payload(request), idempotency_key=request.transaction_id
+            )
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"pending"}
     assert his_sim.count("registration") == 0
     his_sim.clear_faults()
