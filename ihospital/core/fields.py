@@ -8,7 +8,7 @@
 
 Python code sees the plaintext; the column holds ciphertext, and the index column the keyed HMAC that
 ``BlindIndexField.pre_save`` derives from the plaintext on every save (create, save, bulk_create) and
-``EncryptedQuerySet.update`` on every update. Looking an encrypted field up by value
+``EncryptedQuerySet.update`` and ``bulk_update`` on every update. Looking an encrypted field up by value
 (``filter(phone=…)``) raises ``FieldError``: a ciphertext never equals anything, so such a query would
 quietly find nothing. ``matching(**values)`` is the one way to look a value up; unique constraints go on
 the index field.
@@ -130,6 +130,17 @@ class EncryptedQuerySet(models.QuerySet):
             if name in kwargs and field.attname not in kwargs:
                 kwargs[field.attname] = field.index_of(kwargs[name])
         return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        """``bulk_update(rows, ["phone"])`` also writes each row's ``phone_index``, recomputed."""
+        objs, fields = list(objs), list(fields)
+        for name, field in index_fields(self.model).items():
+            if name in fields:
+                for obj in objs:
+                    setattr(obj, field.attname, field.index_of(getattr(obj, name)))
+                if field.attname not in fields:
+                    fields.append(field.attname)
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
 
 class EncryptedManager(models.Manager.from_queryset(EncryptedQuerySet)):  # type: ignore[misc]

@@ -132,6 +132,13 @@ def test_changing_a_phone_by_update_keeps_its_index_in_step(child):
     assert User.objects.matching(phone="13500000000").get().pk == child.account_id
 
 
+def test_changing_phones_by_bulk_update_keeps_their_indexes_in_step(alice, mallory):
+    alice.phone, mallory.phone = "13500000001", "13500000002"
+    User.objects.bulk_update([alice, mallory], ["phone"])
+    assert User.objects.matching(phone="13500000002").get() == mallory
+    assert not User.objects.matching(phone="13800000001").exists()
+
+
 def test_a_tampered_row_is_refused_not_read(child):
     row = raw_row(VisitPerson, child.pk)
     token = row["phone"]
