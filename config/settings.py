@@ -233,6 +233,9 @@ SMS_CODE_MAX_WRONG = 5
 SMS_LOCK_SECONDS = 15 * 60
 SMS_RESEND_INTERVAL_SECONDS = envint("SMS_RESEND_INTERVAL_SECONDS", 60)
 SMS_MAX_PER_HOUR = envint("SMS_MAX_PER_HOUR", 5)
+# The privacy notice patients consent to (accounts/privacy_notice.html). Change it when the notice changes:
+# every patient is then asked again, at their next sign-in, to consent to the new version.
+PRIVACY_NOTICE_VERSION = env("PRIVACY_NOTICE_VERSION", "2026-12")
 API_TOKEN_TTL_HOURS = envint("API_TOKEN_TTL_HOURS", 24 * 7)
 VISIT_PERSONS_PER_ACCOUNT = 5
 

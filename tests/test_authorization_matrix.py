@@ -39,6 +39,7 @@ ALL_ROLES = {"patient", "doctor", "pharmacist", "nurse", "hospital_admin", "secu
 PUBLIC = {
     ("patient", "POST", "/auth/sms-code"),
     ("patient", "POST", "/auth/token"),
+    ("patient", "GET", "/auth/privacy-notice"),
     ("staff", "POST", "/auth/token"),
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.conf import settings
 
 from ihospital.accounts import services
 from ihospital.accounts.idcard import check_character
@@ -47,7 +48,12 @@ def test_one_sms_code_signs_in_once_however_many_requests_race(db, django_captur
 
     outbox.drain()
     code = re.search(r"\b(\d{6})\b", SandboxSms.objects.get().text).group(1)
-    results = race(8, lambda i: services.patient_sign_in(phone="13912340000", code=code, actor=Actor()))
+    consent = services.ConsentGiven(
+        notice_version=settings.PRIVACY_NOTICE_VERSION, privacy_notice=True, health_data=True
+    )
+    results = race(
+        8, lambda i: services.patient_sign_in(phone="13912340000", code=code, actor=Actor(), consent=consent)
+    )
     assert sum(not isinstance(r, DomainError) for r in results) == 1
     assert SmsCode.objects.filter(used_at__isnull=False).count() == 1
 

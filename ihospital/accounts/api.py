@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.conf import settings
+from django.urls import reverse
 from ninja import Router, Status
 
 from ihospital.accounts import identity, selectors, services
@@ -15,6 +17,7 @@ from ihospital.accounts.schemas import (
     MeOut,
     NameCorrectionIn,
     PatientTokenRequest,
+    PrivacyNoticeOut,
     SmsCodeRequest,
     SmsCodeSent,
     StaffTokenRequest,
@@ -40,10 +43,26 @@ def send_sms_code(request, body: SmsCodeRequest):
     return Status(202, services.sms_code_send(phone=body.phone, actor=Actor.of(None, request)))
 
 
+@patient_router.get("/auth/privacy-notice", response=PrivacyNoticeOut, auth=None)
+def privacy_notice(request):
+    """The current privacy notice: its version (to send back with the consents) and where to read it. Public."""
+    return {
+        "version": settings.PRIVACY_NOTICE_VERSION,
+        "url": request.build_absolute_uri(reverse("accounts:privacy_notice")),
+    }
+
+
 @patient_router.post("/auth/token", response={201: TokenOut}, auth=None)
 def patient_token(request, body: PatientTokenRequest):
-    """Exchange a phone number and its SMS code for a Bearer token. Public."""
-    user = services.patient_sign_in(phone=body.phone, code=body.code, actor=Actor.of(None, request))
+    """Exchange a phone number and its SMS code for a Bearer token. Public. A first sign-in, or the first
+    after the privacy notice changed, must carry both consents for the current notice version, or it is
+    refused with ``account.consent_required`` (403; the code stays usable)."""
+    consent = services.ConsentGiven(
+        notice_version=body.privacy_notice_version,
+        privacy_notice=body.accept_privacy_notice,
+        health_data=body.consent_health_data,
+    )
+    user = services.patient_sign_in(phone=body.phone, code=body.code, actor=Actor.of(None, request), consent=consent)
     secret, token = services.api_token_issue(user=user, actor=Actor.of(user, request))
     return Status(201, {"token": secret, "expires_at": token.expires_at})
 

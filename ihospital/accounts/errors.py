@@ -28,6 +28,14 @@ class AccountError:
         _("Too many codes were sent to this number. Try again in an hour."),
         status=429,
     )
+    CONSENT_REQUIRED = ErrorCode(
+        "account.consent_required",
+        _(
+            "Read the privacy notice (version %(version)s) and consent to it, and separately to the processing "
+            "of your health information, to sign in."
+        ),
+        status=403,
+    )
     CREDENTIALS_WRONG = ErrorCode("account.credentials_wrong", _("Wrong user name or password."), status=401)
     STAFF_LOCKED = ErrorCode(
         "account.staff_locked", _("Too many failed sign-ins. This account is locked for 15 minutes."), status=429

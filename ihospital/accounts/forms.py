@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from ihospital.accounts import names
 from ihospital.accounts.errors import VisitPersonError
 from ihospital.accounts.models import IdentityConfirmation, VisitPerson
+from ihospital.accounts.services import ConsentGiven
 
 
 def _personal_name(value: str, *, required: bool = True) -> str:
@@ -32,6 +33,36 @@ class CodeForm(PhoneForm):
         max_length=10,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
+
+
+class SignInForm(CodeForm):
+    """The patient sign-in page: phone, code and, when asked for (a first sign-in, a new privacy notice),
+    the two consents: to the privacy notice, and separately to processing health information (PIPL)."""
+
+    consent_privacy_notice = forms.BooleanField(
+        label=_("I have read the privacy notice and agree to it."), required=False
+    )
+    consent_health_data = forms.BooleanField(
+        label=_(
+            "I separately consent to the hospital processing my health information and that of the people I book "
+            "for (sensitive personal information: symptoms, medical history, allergies, consultation records, "
+            "recordings, prescriptions) to provide online care."
+        ),
+        required=False,
+    )
+    notice_version = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].required = False
+
+    def consent(self) -> ConsentGiven:
+        data = self.cleaned_data
+        return ConsentGiven(
+            notice_version=data.get("notice_version") or "",
+            privacy_notice=bool(data.get("consent_privacy_notice")),
+            health_data=bool(data.get("consent_health_data")),
+        )
 
 
 _CODE = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"})

@@ -155,6 +155,33 @@ class VisitPerson(PublicIdModel):
         return crypto.mask(self.guardian_id_number, keep_start=6, keep_end=4) if self.guardian_id_number else ""
 
 
+class PrivacyConsent(models.Model):
+    """A patient's consent under China's Personal Information Protection Law, to one version of the privacy
+    notice. Health information is sensitive personal information (PIPL art. 28–29): its processing needs a
+    separate consent, so each sign-in that needs consent records two rows, one per ``kind``. When the
+    notice's version (settings.PRIVACY_NOTICE_VERSION) changes, consent is asked again. Kept as a record."""
+
+    class Kind(models.TextChoices):
+        PRIVACY_NOTICE = "privacy_notice", _("Privacy notice")
+        HEALTH_DATA = "health_data", _("Processing of health information")
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="privacy_consents")
+    kind = models.CharField(_("consent to"), max_length=20, choices=Kind.choices)
+    notice_version = models.CharField(_("privacy notice version"), max_length=20)
+    given_at = models.DateTimeField(_("given at"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("privacy consent")
+        verbose_name_plural = _("privacy consents")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "notice_version"], name="privacy_consent_once_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} {self.notice_version} at {self.given_at:%Y-%m-%d %H:%M}"
+
+
 class SmsCode(models.Model):
     """A one-time sign-in code. Only its keyed hash is stored."""
 

@@ -15,8 +15,21 @@ class SmsCodeSent(Schema):
 
 
 class PatientTokenRequest(Schema):
+    """A first sign-in (or one after the privacy notice changed) also needs both consents for the notice's
+    current version (``GET /auth/privacy-notice``); without them: ``account.consent_required``."""
+
     phone: str = Field(..., max_length=20)
     code: str = Field(..., max_length=10)
+    privacy_notice_version: str = Field("", max_length=20, examples=["2026-12"])
+    accept_privacy_notice: bool = False
+    consent_health_data: bool = Field(
+        False, description="The separate consent to processing health information (sensitive personal information)."
+    )
+
+
+class PrivacyNoticeOut(Schema):
+    version: str
+    url: str
 
 
 class StaffTokenRequest(Schema):

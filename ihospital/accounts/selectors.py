@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from uuid import UUID
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
-from ihospital.accounts.models import ApiToken, User, VisitPerson
+from ihospital.accounts.models import ApiToken, SmsCode, User, VisitPerson
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.core.time import now
@@ -79,3 +81,30 @@ def user_for_api_token(secret: str) -> User | None:
 
 def api_tokens_of(user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user)
+
+
+@dataclass(frozen=True)
+class PendingCode:
+    """A sign-in code sent to a number that can still be entered, and when a new one may be asked for."""
+
+    expires_in: int  # seconds
+    resend_in: int  # seconds; 0: now
+
+
+def sms_code_pending(phone: str) -> PendingCode | None:
+    """The latest unused, unexpired sign-in code sent to ``phone`` (a normalised number), or None. For the
+    sign-in page reloaded after a code was sent: the code field stays, the resend button waits."""
+    latest = (
+        SmsCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now())
+        .order_by("-created_at")
+        .values_list("created_at", "expires_at")
+        .first()
+    )
+    if latest is None:
+        return None
+    created_at, expires_at = latest
+    elapsed = int((now() - created_at).total_seconds())
+    return PendingCode(
+        expires_in=max(0, int((expires_at - now()).total_seconds())),
+        resend_in=max(0, settings.SMS_RESEND_INTERVAL_SECONDS - elapsed),
+    )

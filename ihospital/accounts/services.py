@@ -28,6 +28,7 @@ from ihospital.accounts.models import (
     ADMIN_ROLES,
     STAFF_ROLES,
     ApiToken,
+    PrivacyConsent,
     Role,
     SignInThrottle,
     SmsCode,
@@ -148,28 +149,80 @@ def _send_refusal(phone: str):
     return None
 
 
-def patient_sign_in(*, phone: str, code: str, actor: Actor) -> User:
+@dataclass(frozen=True)
+class ConsentGiven:
+    """What the person ticked: the privacy notice of ``notice_version``, and, separately, the processing
+    of their health information (sensitive personal information under PIPL)."""
+
+    notice_version: str = ""
+    privacy_notice: bool = False
+    health_data: bool = False
+
+    def covers(self, version: str) -> bool:
+        return self.notice_version == version and self.privacy_notice and self.health_data
+
+
+class _ConsentMissing(Exception):
+    """Raised inside the sign-in transaction to roll it back: no account, the code left unused."""
+
+
+def patient_sign_in(*, phone: str, code: str, actor: Actor, consent: ConsentGiven | None = None) -> User:
     """Check a sign-in code and return the patient account for ``phone`` (created on first sign-in).
+
+    The account must hold consents to the current privacy notice (settings.PRIVACY_NOTICE_VERSION) and,
+    separately, to the processing of health information; if it does not (a first sign-in, or a new
+    notice), ``consent`` must give both for that version, and they are recorded (PrivacyConsent rows and
+    an ``account.consent`` audit entry). Otherwise nothing is written: no account is created and the code
+    stays usable, so the person can consent and send it again.
 
     Refuses: account.phone_invalid, account.sms_code_format, account.sign_in_locked (after
     SMS_CODE_MAX_WRONG wrong codes, for SMS_LOCK_SECONDS), account.sms_code_wrong,
-    account.sms_code_expired (none sent, expired or already used). A code is used at most once even
-    when two requests race with it.
+    account.sms_code_expired (none sent, expired or already used), account.consent_required (with
+    ``version``). A code is used at most once even when two requests race with it.
     """
     action = "account.sign_in"
     phone = _phone_or_refuse(phone, actor, action)
     target = mask_phone(phone)
-    code = (code or "").strip()
+    latest = _valid_code_or_refuse(phone, (code or "").strip(), actor, action)
+    version = settings.PRIVACY_NOTICE_VERSION
+    try:
+        with transaction.atomic():
+            if not SmsCode.objects.filter(pk=latest.pk, used_at__isnull=True).update(used_at=now()):
+                raise DomainError(AccountError.CODE_EXPIRED)  # a racing request used it first
+            SignInThrottle.objects.filter(phone=phone).update(failures=0, locked_until=None)
+            user = _patient_for_phone(phone)
+            if not user.is_active:
+                raise DomainError(AccountError.ACCOUNT_DISABLED)
+            user_actor = Actor(
+                public_id=str(user.public_id),
+                name=user.username,
+                role=user.role,
+                ip=actor.ip,
+                user_agent=actor.user_agent,
+            )
+            _consents_record(user, consent, version=version, actor=user_actor)
+            User.objects.filter(pk=user.pk).update(last_login=now())
+            record(actor=user_actor, action=action, target_type="user", target_id=str(user.public_id))
+    except _ConsentMissing:
+        fields = {name: str(AccountError.CONSENT_REQUIRED.message % {"version": version}) for name in CONSENT_FIELDS}
+        _refuse(actor, action, AccountError.CONSENT_REQUIRED, target_id=target, fields=fields, version=version)
+    return user
+
+
+CONSENT_FIELDS = ("consent_privacy_notice", "consent_health_data")
+
+
+def _valid_code_or_refuse(phone: str, code: str, actor: Actor, action: str) -> SmsCode:
+    """The live code sent to ``phone`` if ``code`` is it; a wrong code is counted (and may lock)."""
+    target = mask_phone(phone)
     if not (len(code) == 6 and code.isdigit()):
         _refuse(
             actor, action, AccountError.CODE_FORMAT, target_id=target, fields={"code": AccountError.CODE_FORMAT.message}
         )
     if minutes := _lock_remaining(phone):
         _refuse(actor, action, AccountError.SIGN_IN_LOCKED, target_id=target, minutes=minutes)
-
-    moment = now()
     latest = (
-        SmsCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=moment).order_by("-created_at").first()
+        SmsCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now()).order_by("-created_at").first()
     )
     if latest is None:
         _refuse(actor, action, AccountError.CODE_EXPIRED, target_id=target)
@@ -187,28 +240,28 @@ def patient_sign_in(*, phone: str, code: str, actor: Actor) -> User:
             remaining=remaining,
             fields={"code": AccountError.CODE_WRONG.message % {"remaining": remaining}},
         )
+    return latest
 
-    with transaction.atomic():
-        if not SmsCode.objects.filter(pk=latest.pk, used_at__isnull=True).update(used_at=moment):
-            raise DomainError(AccountError.CODE_EXPIRED)  # a racing request used it first
-        SignInThrottle.objects.filter(phone=phone).update(failures=0, locked_until=None)
-        user = _patient_for_phone(phone)
-        if not user.is_active:
-            raise DomainError(AccountError.ACCOUNT_DISABLED)
-        User.objects.filter(pk=user.pk).update(last_login=moment)
-        record(
-            actor=Actor(
-                public_id=str(user.public_id),
-                name=user.username,
-                role=user.role,
-                ip=actor.ip,
-                user_agent=actor.user_agent,
-            ),
-            action=action,
-            target_type="user",
-            target_id=str(user.public_id),
-        )
-    return user
+
+def _consents_record(user: User, consent: ConsentGiven | None, *, version: str, actor: Actor) -> None:
+    """Record the consents ``user`` lacks for ``version``; raise _ConsentMissing if ``consent`` lacks them."""
+    held = set(PrivacyConsent.objects.filter(user=user, notice_version=version).values_list("kind", flat=True))
+    lacking = [kind for kind in PrivacyConsent.Kind.values if kind not in held]
+    if not lacking:
+        return
+    if consent is None or not consent.covers(version):
+        raise _ConsentMissing
+    moment = now()
+    PrivacyConsent.objects.bulk_create(
+        [PrivacyConsent(user=user, kind=kind, notice_version=version, given_at=moment, ip=actor.ip) for kind in lacking]
+    )
+    record(
+        actor=actor,
+        action="account.consent",
+        target_type="user",
+        target_id=str(user.public_id),
+        details={"notice_version": version, "consents": lacking},
+    )
 
 
 def _count_wrong_code(phone: str) -> int:

@@ -5,6 +5,7 @@ from ihospital.accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("p/sign-in/", views.patient_sign_in, name="patient_sign_in"),
+    path("privacy/", views.privacy_notice, name="privacy_notice"),
     path("p/", views.patient_home, name="patient_home"),
     path("p/visit-persons/new/", views.visit_person_add, name="visit_person_add"),
     path("p/visit-persons/<uuid:person_id>/", views.visit_person_edit, name="visit_person_edit"),

@@ -15,7 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ihospital.accounts import forms, idcard, identity, selectors, services
+from ihospital.accounts.errors import AccountError
 from ihospital.accounts.models import CLINICAL_ROLES, STAFF_ROLES, IdentityConfirmation, Role
+from ihospital.accounts.phone import mask_phone, normalize_phone
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
 from ihospital.core.time import format_local
@@ -24,29 +26,65 @@ from ihospital.core.web import attach_error, role_required
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
+SIGN_IN_PHONE = "accounts.sign_in_phone"  # session key: the number a code was last sent to from this browser
+CODE_JUST_SENT = "accounts.code_just_sent"
+
+
 @require_http_methods(["GET", "POST"])
 def patient_sign_in(request):
-    """One page, two steps: send the code, then enter it. The phone number is kept between them."""
+    """One page, two steps: send the code, then enter it. The number is kept in the session, so a reload
+    while the code is valid still shows the code field, and the resend button waits out the cool-down
+    (counting down live: accounts/sign-in.js). When the account needs consent (a first sign-in, a new
+    privacy notice) the page shows the notice and its two consents, and the same code is sent again."""
     actor = Actor.of(None, request)
-    code_sent = None
-    form = forms.CodeForm(request.POST or None)
-    form.fields["code"].required = False
+    form = forms.SignInForm(request.POST or None, initial={"phone": request.session.get(SIGN_IN_PHONE, "")})
+    asks_consent = request.POST.get("consent_shown") == "1"
+    just_sent = request.session.pop(CODE_JUST_SENT, False) if request.method == "GET" else False
     if request.method == "POST" and form.is_valid():
-        phone, code = form.cleaned_data["phone"], form.cleaned_data.get("code", "")
+        phone = form.cleaned_data["phone"]
         try:
             if request.POST.get("step") == "send":
-                code_sent = services.sms_code_send(phone=phone, actor=actor)
+                services.sms_code_send(phone=phone, actor=actor)
+                request.session[SIGN_IN_PHONE] = normalize_phone(phone)
+                request.session[CODE_JUST_SENT] = True
+                return redirect(request.get_full_path())  # so that a reload is a GET, not a second send
             else:
-                user = services.patient_sign_in(phone=phone, code=code, actor=actor)
+                user = services.patient_sign_in(
+                    phone=phone, code=form.cleaned_data.get("code", ""), actor=actor, consent=form.consent()
+                )
+                request.session.pop(SIGN_IN_PHONE, None)
                 login(request, user, backend=MODEL_BACKEND)
                 return redirect(_safe_next(request, "accounts:patient_home"))
         except DomainError as error:
-            attach_error(form, error)
+            if error.code == AccountError.CONSENT_REQUIRED.code and not asks_consent:
+                asks_consent = True  # shown for the first time: a question, not yet an error
+            else:
+                attach_error(form, error)
+    phone = normalize_phone(str(form["phone"].value() or ""))
+    pending = selectors.sms_code_pending(phone) if phone else None
+    resend_in = pending.resend_in if pending else 0
+    wait_label = _("Send a new code (%(seconds)s s)")
     return render(
         request,
         "accounts/patient_sign_in.html",
-        {"form": form, "code_sent": code_sent, "show_code": bool(code_sent or form["code"].value())},
+        {
+            "form": form,
+            "sent_to": mask_phone(phone) if pending else "",
+            "just_sent": just_sent,
+            "code_minutes": max(1, -(-pending.expires_in // 60)) if pending else 0,
+            "show_code": bool(pending or form["code"].value()),
+            "resend_in": resend_in,
+            "resend_wait_label": wait_label,
+            "resend_label": wait_label % {"seconds": resend_in},
+            "asks_consent": asks_consent,
+            "notice_version": settings.PRIVACY_NOTICE_VERSION,
+        },
     )
+
+
+def privacy_notice(request):
+    """The privacy notice patients consent to, readable by anyone (linked from the sign-in page)."""
+    return render(request, "accounts/privacy.html", {"notice_version": settings.PRIVACY_NOTICE_VERSION})
 
 
 @require_POST

@@ -128,6 +128,7 @@ PAGES: dict[str, Page] = {
         "set_language", method="POST", setup=lambda w: Call(data={"language": "en", "next": "/"}, status=302, to="/")
     ),
     "p/sign-in/": Page("accounts:patient_sign_in"),
+    "privacy/": Page("accounts:privacy_notice"),
     "staff/sign-in/": Page("accounts:staff_sign_in"),
     "sign-out/": Page("accounts:sign_out", method="POST", setup=lambda w: Call(status=302, to="/")),
     # The payment provider's notifications: authenticated by their signature, not by a session.

@@ -38,6 +38,14 @@ def test_patient_signs_in_with_sms_code_adds_a_visit_person_and_sees_an_error_fo
 
     page.locator("[name=code]").fill(sms_code_sent_to(NEW_PHONE))
     page.get_by_test_id("verify-code").click()
+    # A first sign-in: the privacy notice, and two separate consents (PIPL: health data is sensitive).
+    expect(page.get_by_test_id("consent")).to_be_visible()
+    screenshot(page, "patient-sign-in-consent")
+    page.get_by_test_id("consent-notice").check()
+    page.get_by_test_id("verify-code").click()
+    expect(page.get_by_test_id("error-consent")).to_be_visible()  # the health-data consent is not implied
+    page.get_by_test_id("consent-health").check()
+    page.get_by_test_id("verify-code").click()
     expect(page).to_have_url(f"{live_server.url}/p/")
     expect(page.get_by_test_id("visit-persons")).to_be_visible()
     expect(page.get_by_test_id("visit-person")).to_have_count(0)
@@ -62,3 +70,28 @@ def test_patient_signs_in_with_sms_code_adds_a_visit_person_and_sees_an_error_fo
     expect(page.get_by_test_id("visit-person")).to_contain_text("张伟")
     screenshot(page, "patient-visit-persons")
     assert VisitPerson.objects.get(account__in=User.objects.matching(phone=NEW_PHONE)).id_number == VALID_ID
+
+
+@pytest.mark.browser
+def test_a_reload_keeps_the_code_field_and_the_resend_wait_counts_down(page: Page, live_server, screenshot, alice):
+    page.goto("/p/sign-in/")
+    page.locator("[name=phone]").fill(alice.phone)
+    page.get_by_test_id("send-code").click()
+    expect(page.get_by_test_id("code-sent")).to_be_visible()
+
+    page.reload()  # the page after sending is a GET (post/redirect/get), so this sends nothing again
+    expect(page.get_by_test_id("code-pending")).to_be_visible()
+    resend = page.get_by_test_id("send-code")
+    expect(resend).to_be_disabled()
+    first = int(resend.get_attribute("data-resend-left"))
+    expect(resend).not_to_have_attribute("data-resend-left", str(first))  # it counts down by itself
+    assert int(resend.get_attribute("data-resend-left")) < first
+    screenshot(page, "patient-sign-in-reloaded")
+
+    page.locator("[name=code]").fill(sms_code_sent_to(alice.phone))  # the code already received
+    page.get_by_test_id("verify-code").click()
+    expect(page.get_by_test_id("consent")).to_be_visible()  # alice never consented to this notice
+    page.get_by_test_id("consent-notice").check()
+    page.get_by_test_id("consent-health").check()
+    page.get_by_test_id("verify-code").click()
+    expect(page).to_have_url(f"{live_server.url}/p/")

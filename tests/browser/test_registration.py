@@ -88,7 +88,18 @@ def sign_in_patient_by_sms(page: Page, live_server, phone: str) -> None:
     expect(page.get_by_test_id("code-sent")).to_be_visible()
     page.locator("[name=code]").fill(sms_code_sent_to(phone))
     page.get_by_test_id("verify-code").click()
+    consent_if_asked(page, live_server)
     expect(page).to_have_url(f"{live_server.url}/p/")
+
+
+def consent_if_asked(page: Page, live_server) -> None:
+    """A first sign-in (or one after the privacy notice changed) asks for both consents; give them."""
+    consent = page.get_by_test_id("consent")
+    expect(consent.or_(page.get_by_test_id("visit-persons"))).to_be_visible()  # asked, or signed in
+    if consent.is_visible():
+        page.get_by_test_id("consent-notice").check()
+        page.get_by_test_id("consent-health").check()
+        page.get_by_test_id("verify-code").click()
 
 
 def sign_in_staff(page: Page, live_server, username: str, then: str) -> None:

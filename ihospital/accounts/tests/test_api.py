@@ -5,9 +5,18 @@ import re
 import pytest
 from django.test import Client
 
+from ihospital.accounts.models import User
 from ihospital.integrations.models import SandboxSms
 
 P = "/api/patient/v1"
+CONSENT = {"privacy_notice_version": "2026-12", "accept_privacy_notice": True, "consent_health_data": True}
+
+
+@pytest.fixture(autouse=True)
+def notice_version(settings):
+    settings.PRIVACY_NOTICE_VERSION = CONSENT["privacy_notice_version"]
+
+
 S = "/api/staff/v1"
 
 
@@ -21,7 +30,7 @@ def patient_token(db, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         assert post(client, f"{P}/auth/sms-code", {"phone": "13800000009"}).status_code == 202
     code = re.search(r"\b(\d{6})\b", SandboxSms.objects.get().text).group(1)
-    response = post(client, f"{P}/auth/token", {"phone": "13800000009", "code": code})
+    response = post(client, f"{P}/auth/token", {"phone": "13800000009", "code": code, **CONSENT})
     assert response.status_code == 201
     return response.json()["token"]
 
@@ -124,3 +133,18 @@ def test_visit_person_removal_and_name_correction_over_the_api(patient_token):
     assert client.get(f"{P}/visit-persons/{person['id']}").status_code == 404
     assert client.delete(f"{P}/visit-persons/{person['id']}").status_code == 404
     assert post(client, f"{P}/visit-persons", body).status_code == 201  # the same person may come back
+
+
+def test_the_api_sign_in_asks_for_both_consents_to_the_current_notice(db, django_capture_on_commit_callbacks):
+    client = Client()
+    notice = client.get(f"{P}/auth/privacy-notice").json()
+    assert notice["version"] == "2026-12" and notice["url"].endswith("/privacy/")
+    assert client.get(notice["url"]).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, f"{P}/auth/sms-code", {"phone": "13800000009"})
+    code = re.search(r"\b(\d{6})\b", SandboxSms.objects.get().text).group(1)
+    without = post(client, f"{P}/auth/token", {"phone": "13800000009", "code": code, "accept_privacy_notice": True})
+    assert (without.status_code, without.json()["code"]) == (403, "account.consent_required")
+    assert not User.objects.filter(phone="13800000009").exists()
+    signed_in = post(client, f"{P}/auth/token", {"phone": "13800000009", "code": code, **CONSENT})
+    assert signed_in.status_code == 201

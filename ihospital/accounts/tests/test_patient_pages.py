@@ -1,23 +1,49 @@
 """The patient web app over HTTP (the browser test drives the same pages in Chromium)."""
 
 import re
+from datetime import timedelta
 
+from django.conf import settings
 from django.test import Client
 
-from ihospital.accounts.models import VisitPerson
+from ihospital.accounts.models import PrivacyConsent, SmsCode, User, VisitPerson
+from ihospital.core.time import now
 from ihospital.integrations.models import SandboxSms
 
 ID = "11010519491231002X"
+CONSENT = {
+    "consent_privacy_notice": "on",
+    "consent_health_data": "on",
+    "notice_version": settings.PRIVACY_NOTICE_VERSION,
+}
 
 
 def test_patient_signs_in_on_the_web_with_an_sms_code(db, django_capture_on_commit_callbacks):
     client = Client()
     with django_capture_on_commit_callbacks(execute=True):
-        sent = client.post("/p/sign-in/", {"phone": "13800000007", "step": "send"})
+        sent = client.post("/p/sign-in/", {"phone": "13800000007", "step": "send"}, follow=True)
+    assert sent.redirect_chain == [("/p/sign-in/", 302)]  # a reload of the page is then a GET
     assert 'data-testid="code-sent"' in sent.content.decode()
     code = re.search(r"\b(\d{6})\b", SandboxSms.objects.get().text).group(1)
-    signed_in = client.post("/p/sign-in/", {"phone": "13800000007", "code": code, "step": "verify"})
+    asked = client.post("/p/sign-in/", {"phone": "13800000007", "code": code, "step": "verify"}).content.decode()
+    assert 'data-testid="consent"' in asked and 'data-testid="privacy-notice"' in asked  # a first sign-in
+    assert not User.objects.filter(phone="13800000007").exists()
+    only_notice = client.post(
+        "/p/sign-in/",
+        {
+            "phone": "13800000007",
+            "code": code,
+            "step": "verify",
+            "consent_shown": "1",
+            **CONSENT,
+            "consent_health_data": "",
+        },
+    ).content.decode()
+    assert 'data-testid="consent"' in only_notice and 'data-testid="error-consent"' in only_notice
+    assert f'value="{code}"' in only_notice  # the code typed is kept
+    signed_in = client.post("/p/sign-in/", {"phone": "13800000007", "code": code, "step": "verify", **CONSENT})
     assert signed_in.status_code == 302 and signed_in.url == "/p/"
+    assert PrivacyConsent.objects.filter(user__phone="13800000007").count() == 2
     assert client.get("/p/").status_code == 200
 
 
@@ -107,3 +133,22 @@ def test_a_patient_corrects_a_name_with_the_full_id_number_then_removes_the_pers
     assert person.removed_at is not None
     assert 'data-testid="visit-person"' not in client.get("/p/").content.decode()
     assert client.get(f"/p/visit-persons/{person.public_id}/").status_code == 404
+
+
+def test_a_reload_within_the_resend_cool_down_keeps_the_code_field_and_the_wait(db, django_capture_on_commit_callbacks):
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/p/sign-in/", {"phone": "138 0000 0007", "step": "send"}, follow=True)
+    reloaded = client.get("/p/sign-in/").content.decode()
+    assert 'value="13800000007"' in reloaded and 'name="code"' in reloaded
+    assert 'data-testid="code-pending"' in reloaded
+    waiting = re.search(r'data-testid="send-code" disabled data-resend-in="(\d+)"', reloaded)
+    assert waiting and 0 < int(waiting.group(1)) <= settings.SMS_RESEND_INTERVAL_SECONDS
+    assert "accounts/sign-in" in reloaded and "<script>" not in reloaded  # the countdown: a module, no inline script
+
+    SmsCode.objects.update(created_at=now() - timedelta(seconds=settings.SMS_RESEND_INTERVAL_SECONDS + 1))
+    later = client.get("/p/sign-in/").content.decode()
+    assert 'data-resend-in="0"' in later and 'name="code"' in later  # the wait is over, the code still valid
+    SmsCode.objects.update(expires_at=now())
+    expired = client.get("/p/sign-in/").content.decode()
+    assert 'name="code"' not in expired  # nothing left to enter: back to "send code"

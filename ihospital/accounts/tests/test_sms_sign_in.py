@@ -6,7 +6,9 @@ from datetime import timedelta
 import pytest
 
 from ihospital.accounts import services
-from ihospital.accounts.models import SignInThrottle, SmsCode, User
+from django.conf import settings
+
+from ihospital.accounts.models import PrivacyConsent, SignInThrottle, SmsCode, User
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
@@ -38,8 +40,16 @@ def _refused(error_code: str, call, **kwargs) -> DomainError:
     return refused.value
 
 
-def _sign_in(code: str, phone: str = PHONE) -> User:
-    return services.patient_sign_in(phone=phone, code=code, actor=VISITOR)
+def consent(version: str | None = None, *, notice: bool = True, health: bool = True) -> services.ConsentGiven:
+    from django.conf import settings
+
+    return services.ConsentGiven(
+        notice_version=version or settings.PRIVACY_NOTICE_VERSION, privacy_notice=notice, health_data=health
+    )
+
+
+def _sign_in(code: str, phone: str = PHONE, given: services.ConsentGiven | None = None) -> User:
+    return services.patient_sign_in(phone=phone, code=code, actor=VISITOR, consent=given or consent())
 
 
 def _allow_resend() -> None:
@@ -142,3 +152,48 @@ def test_a_staff_phone_cannot_be_used_to_sign_in_as_a_patient(send, db):
     User.objects.create(username="dr_x", role="doctor", phone=PHONE)
     code = send()
     _refused("account.disabled", _sign_in, code=code)
+
+
+# --- consent to the privacy notice (PIPL) -----------------------------------------------------------
+
+
+def test_a_first_sign_in_without_consent_creates_no_account_and_leaves_the_code_usable(send, db):
+    code = send()
+    for partial in (None, consent(health=False), consent(notice=False), consent("2020-01")):
+        with pytest.raises(DomainError) as refused:
+            services.patient_sign_in(phone=PHONE, code=code, actor=VISITOR, consent=partial)
+        assert refused.value.code == "account.consent_required"
+        assert set(refused.value.fields) == {"consent_privacy_notice", "consent_health_data"}
+    assert not User.objects.filter(phone=PHONE).exists()
+    assert not SmsCode.objects.filter(used_at__isnull=False).exists()
+    assert SignInThrottle.objects.get(phone=PHONE).failures == 0  # not counted as wrong codes
+    assert AuditEvent.objects.filter(action="account.sign_in.refused").count() == 4
+
+    user = _sign_in(code, given=consent())
+    consents = PrivacyConsent.objects.filter(user=user)
+    assert sorted(consents.values_list("kind", flat=True)) == ["health_data", "privacy_notice"]
+    assert {c.notice_version for c in consents} == {settings.PRIVACY_NOTICE_VERSION}
+    assert all(c.given_at and c.ip == VISITOR.ip for c in consents)
+    entry = AuditEvent.objects.get(action="account.consent")
+    assert entry.details == {
+        "notice_version": settings.PRIVACY_NOTICE_VERSION,
+        "consents": ["privacy_notice", "health_data"],
+    }
+
+
+def test_a_patient_who_consented_is_not_asked_again_until_the_notice_changes(send, db, settings):
+    first = settings.PRIVACY_NOTICE_VERSION
+    _sign_in(send())
+    SmsCode.objects.update(created_at=now() - timedelta(minutes=2))
+    again = services.patient_sign_in(phone=PHONE, code=send(), actor=VISITOR)  # no consent needed
+    assert PrivacyConsent.objects.filter(user=again).count() == 2
+
+    settings.PRIVACY_NOTICE_VERSION = "2027-06"
+    SmsCode.objects.update(created_at=now() - timedelta(minutes=2))
+    code = send()
+    with pytest.raises(DomainError) as refused:
+        services.patient_sign_in(phone=PHONE, code=code, actor=VISITOR)
+    assert (refused.value.code, refused.value.params["version"]) == ("account.consent_required", "2027-06")
+    _sign_in(code, given=consent("2027-06"))
+    versions = PrivacyConsent.objects.filter(user=again).values_list("notice_version", flat=True)
+    assert sorted(versions) == sorted([first, first, "2027-06", "2027-06"])
