@@ -20,6 +20,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from ihospital.accounts import idcard, names
@@ -364,7 +365,7 @@ def _clean_id_number(raw: str) -> tuple[str, object]:
         return "", VisitPersonError.ID_NUMBER_INVALID.message
 
 
-def _clean_name(raw: str) -> tuple[str, object]:
+def _clean_name(raw: str) -> tuple[str, str | Promise | None]:
     try:
         return names.clean_person_name(raw), None
     except names.InvalidName:
