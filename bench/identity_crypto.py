@@ -105,6 +105,7 @@ class Counted:
 
 def sign_in(phone: str):
     """One sign-in as the app does it: a code sent through the outbox, then checked."""
+    from django.conf import settings
     from django.db import transaction
 
     from ihospital.accounts import services
@@ -116,7 +117,10 @@ def sign_in(phone: str):
         services.sms_code_send(phone=phone, actor=visitor)
     text = OutboxMessage.objects.filter(topic="sms.send").order_by("-id").values_list("payload", flat=True)[0]["text"]
     code = re.search(r"\b(\d{6})\b", text).group(1)
-    return services.patient_sign_in(phone=phone, code=code, actor=visitor)
+    consent = services.ConsentGiven(
+        notice_version=settings.PRIVACY_NOTICE_VERSION, privacy_notice=True, health_data=True
+    )
+    return services.patient_sign_in(phone=phone, code=code, actor=visitor, consent=consent)
 
 
 def timed_sign_ins(phones: list[str]) -> dict[str, float]:

@@ -145,6 +145,6 @@ def test_the_api_sign_in_asks_for_both_consents_to_the_current_notice(db, django
     code = re.search(r"\b(\d{6})\b", SandboxSms.objects.get().text).group(1)
     without = post(client, f"{P}/auth/token", {"phone": "13800000009", "code": code, "accept_privacy_notice": True})
     assert (without.status_code, without.json()["code"]) == (403, "account.consent_required")
-    assert not User.objects.filter(phone="13800000009").exists()
+    assert not User.objects.matching(phone="13800000009").exists()
     signed_in = post(client, f"{P}/auth/token", {"phone": "13800000009", "code": code, **CONSENT})
     assert signed_in.status_code == 201

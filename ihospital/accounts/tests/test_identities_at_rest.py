@@ -5,6 +5,7 @@ import re
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import FieldError
 from django.db import IntegrityError, connection, transaction
 
@@ -46,7 +47,10 @@ def sign_in(django_capture_on_commit_callbacks):
 def _enter_code(phone: str) -> User:
     text = SandboxSms.objects.filter(phone=re.sub(r"\D", "", phone)[-11:]).order_by("-pk").first().text
     code = re.search(r"\b(\d{6})\b", text).group(1)
-    return services.patient_sign_in(phone=phone, code=code, actor=VISITOR)
+    consent = services.ConsentGiven(
+        notice_version=settings.PRIVACY_NOTICE_VERSION, privacy_notice=True, health_data=True
+    )
+    return services.patient_sign_in(phone=phone, code=code, actor=VISITOR, consent=consent)
 
 
 @pytest.fixture

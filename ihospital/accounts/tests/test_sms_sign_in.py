@@ -4,10 +4,9 @@ import re
 from datetime import timedelta
 
 import pytest
-
-from ihospital.accounts import services
 from django.conf import settings
 
+from ihospital.accounts import services
 from ihospital.accounts.models import PrivacyConsent, SignInThrottle, SmsCode, User
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor
@@ -164,7 +163,7 @@ def test_a_first_sign_in_without_consent_creates_no_account_and_leaves_the_code_
             services.patient_sign_in(phone=PHONE, code=code, actor=VISITOR, consent=partial)
         assert refused.value.code == "account.consent_required"
         assert set(refused.value.fields) == {"consent_privacy_notice", "consent_health_data"}
-    assert not User.objects.filter(phone=PHONE).exists()
+    assert not User.objects.matching(phone=PHONE).exists()
     assert not SmsCode.objects.filter(used_at__isnull=False).exists()
     assert SignInThrottle.objects.get(phone=PHONE).failures == 0  # not counted as wrong codes
     assert AuditEvent.objects.filter(action="account.sign_in.refused").count() == 4
