@@ -80,8 +80,39 @@ def demo(args: argparse.Namespace) -> None:
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["load_demo", "--base-url", f"http://{args.host}:{args.port}"])
-    print(f"\n  ihospital is starting at http://{args.host}:{args.port}/  (Ctrl+C stops it)\n", flush=True)
-    _serve(args.host, args.port, with_worker=True)
+    gateway_port = args.gateway_port or args.port + 200
+    his_gateway = _start_gateway(gateway_port)
+    print(f"\n  ihospital is starting at http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
+    print(f"  HIS gateway (SOAP, WSDL): http://127.0.0.1:{gateway_port}/his?wsdl\n", flush=True)
+    try:
+        _serve(args.host, args.port, with_worker=True)
+    finally:
+        his_gateway.terminate()
+        his_gateway.wait(timeout=10)
+
+
+def _start_gateway(port: int) -> subprocess.Popen:
+    """The HIS forwarding gateway beside the demo, its own process in front of the simulated HIS; the
+    app's soap client calls it, so the demo takes the real SOAP path. Waits until it answers."""
+    import time
+    import urllib.request
+
+    os.environ.setdefault("HIS_CLIENT", "ihospital.integrations.his.soap.SoapHis")
+    os.environ.setdefault("HIS_GATEWAY_URL", f"http://127.0.0.1:{port}/his")
+    command = [sys.executable, "-m", "ihospital.cli", "gateway", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=os.environ.copy())  # noqa: S603 - our own interpreter and module
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"ihospital: the HIS gateway stopped (exit {process.returncode}); port {port} taken?")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("ihospital: the HIS gateway did not answer within a minute")
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -124,6 +155,8 @@ def main(argv: list[str] | None = None) -> None:
         sub.add_argument("--host", default=os.environ.get("HOST", DEFAULT_HOST))
         sub.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
         sub.set_defaults(handler=handler)
+        if name == "demo":
+            sub.add_argument("--gateway-port", type=int, default=None, help="the HIS gateway (default: port+200)")
         if name == "serve":
             sub.add_argument("--no-worker", action="store_true", help="workers run elsewhere (RedisHuey)")
             sub.add_argument("--workers", type=int, default=1, help="uvicorn processes")

@@ -36,6 +36,7 @@ FAULT_MODES = ("latency", "timeout", "error", "down", "malformed", "duplicate")
 FAULT_LIFETIME_SECONDS = 3600
 WRITES = {"2001", "2002", "3001", "3002", "6002"}
 _seeding = threading.Lock()
+_local = threading.local()
 
 
 class Refusal(Exception):
@@ -56,9 +57,17 @@ class SimulatedHis:
 
     # --- the database ------------------------------------------------------------------------------
     def connect(self) -> sqlite3.Connection:
-        if not self.path.exists():
-            self.ensure()
-        return store.connect(self.path)
+        """This thread's connection to the file (kept open: opening and closing one per call cost more
+        than the call, the close checkpointing the WAL each time)."""
+        conns: dict[Path, sqlite3.Connection] = _local.__dict__.setdefault("conns", {})
+        conn = conns.get(self.path)
+        if conn is None:
+            if not self.path.exists():
+                self.ensure()
+            while len(conns) >= 4:  # tests use a file each; keep a thread's last few
+                conns.pop(next(iter(conns))).close()
+            conn = conns[self.path] = store.connect(self.path)
+        return conn
 
     def ensure(self, today: date | None = None) -> None:
         """Create and seed the database unless it exists already (safe for racing processes)."""
@@ -77,22 +86,14 @@ class SimulatedHis:
     def fault_next(self, mode: str, count: int = 1, delay: float = 0.0) -> None:
         if mode not in FAULT_MODES:
             raise ValueError(f"unknown fault mode {mode!r}; choose one of {', '.join(FAULT_MODES)}")
-        conn = self.connect()
-        try:
-            conn.execute(
-                "INSERT INTO fault VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET mode = excluded.mode, "
-                "remaining = excluded.remaining, delay_seconds = excluded.delay_seconds, armed_at = excluded.armed_at",
-                (mode, count, delay, time.time()),
-            )
-        finally:
-            conn.close()
+        self.connect().execute(
+            "INSERT INTO fault VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET mode = excluded.mode, "
+            "remaining = excluded.remaining, delay_seconds = excluded.delay_seconds, armed_at = excluded.armed_at",
+            (mode, count, delay, time.time()),
+        )
 
     def clear_faults(self) -> None:
-        conn = self.connect()
-        try:
-            conn.execute("UPDATE fault SET remaining = 0")
-        finally:
-            conn.close()
+        self.connect().execute("UPDATE fault SET remaining = 0")
 
     def _take_fault(self, conn: sqlite3.Connection) -> tuple[str, float] | None:
         fresh = time.time() - FAULT_LIFETIME_SECONDS
@@ -109,26 +110,23 @@ class SimulatedHis:
     # --- the entry point ---------------------------------------------------------------------------
     def call(self, func_code: str, xml: bytes) -> bytes:
         conn = self.connect()
-        try:
-            conn.execute("INSERT INTO call_log (func_code, at) VALUES (?, ?)", (func_code, time.time()))
-            fault = self._take_fault(conn)
-            if self.latency:
-                time.sleep(self.latency)
-            mode, delay = fault or ("", 0.0)
-            if mode == "down":
-                raise vendor.HisUnreachable("simulated HIS is down")
-            if mode == "error":
-                return vendor.reply_xml(vendor.BUSY, "系统忙，请稍后再试")
-            if mode in ("latency", "timeout"):
-                time.sleep(delay)
+        conn.execute("INSERT INTO call_log (func_code, at) VALUES (?, ?)", (func_code, time.time()))
+        fault = self._take_fault(conn)
+        if self.latency:
+            time.sleep(self.latency)
+        mode, delay = fault or ("", 0.0)
+        if mode == "down":
+            raise vendor.HisUnreachable("simulated HIS is down")
+        if mode == "error":
+            return vendor.reply_xml(vendor.BUSY, "系统忙，请稍后再试")
+        if mode in ("latency", "timeout"):
+            time.sleep(delay)
+        answer = self._answer(conn, func_code, xml)
+        if mode == "duplicate":
             answer = self._answer(conn, func_code, xml)
-            if mode == "duplicate":
-                answer = self._answer(conn, func_code, xml)
-            if mode == "malformed":
-                return answer[: len(answer) // 2] + b"<<garbled"
-            return answer
-        finally:
-            conn.close()
+        if mode == "malformed":
+            return answer[: len(answer) // 2] + b"<<garbled"
+        return answer
 
     def _answer(self, conn: sqlite3.Connection, func_code: str, xml: bytes) -> bytes:
         handler = HANDLERS.get(func_code)
@@ -171,23 +169,19 @@ class SimulatedHis:
     # --- for tests and the developer ------------------------------------------------------------------
     def deliveries(self, transaction_id: str) -> int:
         """How many times this transaction number reached the HIS (it was applied once)."""
-        conn = self.connect()
-        try:
-            row = conn.execute("SELECT applied_count FROM txn WHERE transaction_id = ?", (transaction_id,)).fetchone()
-            return int(row[0]) if row else 0
-        finally:
-            conn.close()
+        row = (
+            self.connect()
+            .execute("SELECT applied_count FROM txn WHERE transaction_id = ?", (transaction_id,))
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
 
     def count(self, table: str, **where: str) -> int:
         if table not in ("registration", "receipt", "exam_order", "patient", "call_log", "txn"):
             raise ValueError(table)
         clause = " AND ".join(f"{column} = ?" for column in where) or "1"
-        conn = self.connect()
-        try:
-            sql = f"SELECT COUNT(*) FROM {table} WHERE {clause}"  # noqa: S608 - table and columns are ours
-            return int(conn.execute(sql, tuple(where.values())).fetchone()[0])
-        finally:
-            conn.close()
+        sql = f"SELECT COUNT(*) FROM {table} WHERE {clause}"  # noqa: S608 - table and columns are ours
+        return int(self.connect().execute(sql, tuple(where.values())).fetchone()[0])
 
 
 Handler = Callable[[SimulatedHis, sqlite3.Connection, dict[str, Any]], dict[str, Any]]
