@@ -20,6 +20,14 @@ class AppointmentError:
     ALREADY_BOOKED = ErrorCode(
         "appointment.already_booked", _("This visit person already has a booking in this session."), status=409
     )
+    TIME_CONFLICT = ErrorCode(
+        "appointment.time_conflict",
+        _("This visit person already has a booking at an overlapping time (%(when)s)."),
+        status=409,
+    )
+    AGE_NOT_SEEN = ErrorCode(
+        "appointment.age_not_seen", _("This department does not see patients of this age."), status=409
+    )
     TOO_MANY_ATTACHMENTS = ErrorCode(
         "appointment.too_many_attachments", _("At most %(limit)s files can be attached."), status=409
     )

@@ -290,7 +290,17 @@ def schedule_create_week(*, plan: WeekPlan, actor: Actor) -> list[Schedule]:
 
 # --- Departments ------------------------------------------------------------------------------------
 
-DEPARTMENT_FIELDS = ("name_zh", "name_en", "parent", "is_online", "description", "sort_order")
+DEPARTMENT_FIELDS = (
+    "name_zh",
+    "name_en",
+    "parent",
+    "is_online",
+    "description",
+    "sort_order",
+    "min_age_years",
+    "max_age_years",
+)
+OLDEST_AGE_YEARS = 150
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
@@ -303,6 +313,8 @@ class DepartmentInput:
     is_online: bool = True
     description: str = ""
     sort_order: int = 0
+    min_age_years: int | None = None  # the ages the department sees, in whole years; None: no limit
+    max_age_years: int | None = None
 
 
 def _audit_value(value: Any) -> Any:
@@ -331,7 +343,19 @@ def check_department(*, department: Department | None, values: Mapping[str, Any]
         problems.add("sort_order", _("Zero or more."))
     if department is not None and _is_below(values.get("parent"), department):
         problems.add("parent", _("A department cannot sit under itself or one of its sub-departments."))
+    _check_age_range(department, values, problems)
     return problems.errors
+
+
+def _check_age_range(department: Department | None, values: Mapping[str, Any], problems: FieldErrors) -> None:
+    ages = {}
+    for name in ("min_age_years", "max_age_years"):
+        ages[name] = values[name] if name in values else getattr(department, name, None)
+        if name in values and values[name] is not None and not 0 <= values[name] <= OLDEST_AGE_YEARS:
+            problems.add(name, _("A whole number of years from 0 to %(limit)d.") % {"limit": OLDEST_AGE_YEARS})
+    low, high = ages["min_age_years"], ages["max_age_years"]
+    if low is not None and high is not None and low > high and "max_age_years" not in problems.errors:
+        problems.add("max_age_years", _("The maximum age cannot be below the minimum age."))
 
 
 def _code_problem(department: Department | None, code: str) -> str:

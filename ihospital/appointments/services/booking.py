@@ -13,13 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ihospital.accounts.idcard import age_on
 from ihospital.accounts.models import User, VisitPerson
 from ihospital.appointments.errors import AppointmentError
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.services._common import payment_order
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import DomainError, FieldErrors
-from ihospital.core.time import now
+from ihospital.core.time import local, now
 from ihospital.payments import services as payments
 from ihospital.scheduling.models import ONLINE_CATEGORIES, Schedule, Slot
 
@@ -93,6 +94,45 @@ def check_bookable(schedule: Schedule) -> None:
         raise DomainError(AppointmentError.SLOT_FULL)
 
 
+def check_age_seen(person: VisitPerson, schedule: Schedule) -> None:
+    """The department's age range (whole years on the session's date, from the birth date the resident ID
+    gives; the date is the hospital's). Refuses: appointment.age_not_seen, saying the range."""
+    department = schedule.department
+    low, high = department.min_age_years, department.max_age_years
+    if low is None and high is None:
+        return
+    age = age_on(person.birth_date, schedule.date)
+    if (low is None or age >= low) and (high is None or age <= high):
+        return
+    values = {"department": department.name, "min": low, "max": high, "age": age}
+    if high is None:
+        reason = _("%(department)s sees patients aged %(min)d and over; this visit person is %(age)d.") % values
+    elif low is None:
+        reason = _("%(department)s sees patients up to %(max)d years old; this visit person is %(age)d.") % values
+    else:
+        reason = _("%(department)s sees patients aged %(min)d to %(max)d; this visit person is %(age)d.") % values
+    raise DomainError(AppointmentError.AGE_NOT_SEEN, fields={"visit_person": reason})
+
+
+def _check_no_overlap(person: VisitPerson, slot: Slot) -> None:
+    """One person, one place at a time. The person's row is locked first, so two bookings for them
+    racing for overlapping slots queue here and the second sees the first. Refuses: appointment.time_conflict."""
+    VisitPerson.objects.select_for_update().filter(pk=person.pk).exists()
+    clash = (
+        Appointment.objects.filter(
+            visit_person=person,
+            status__in=Appointment.ACTIVE,
+            slot__starts_at__lt=slot.ends_at,
+            slot__ends_at__gt=slot.starts_at,
+        )
+        .select_related("slot")
+        .first()
+    )
+    if clash is not None:
+        when = f"{local(clash.slot.starts_at):%Y-%m-%d %H:%M}–{local(clash.slot.ends_at):%H:%M}"
+        raise DomainError(AppointmentError.TIME_CONFLICT, when=when)
+
+
 def _take_slot(schedule: Schedule, number: int | None) -> Slot:
     """Hold one free slot with a compare-and-set: the chosen one, or else the earliest bookable one.
     SKIP LOCKED lets a crowd of bookers each grab a different slot instead of queueing on the first.
@@ -125,7 +165,9 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
     ``access_visit_person``, which need not record a read: the booking's entry names the person).
     Refuses: appointment.invalid, appointment.not_online,
     appointment.schedule_stopped, appointment.not_yet_open, appointment.booking_closed,
-    appointment.slot_full / appointment.slot_taken, appointment.already_booked.
+    appointment.slot_full / appointment.slot_taken, appointment.already_booked,
+    appointment.age_not_seen (outside the department's age range), appointment.time_conflict (the
+    person holds an active booking whose slot overlaps the one taken).
     Side effects (one transaction): the slot is held, the payment order and the appointment are written,
     audited (``appointment.book`` naming the visit person and the order; payments records its own
     ``payment.order_create``); after commit the hold's expiry is scheduled for BOOKING_HOLD_MINUTES later.
@@ -135,8 +177,10 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
     _check_input(data)
     assert data.prior_visit_date is not None  # _check_input refused a missing one
     _check_schedule(data.schedule)
+    check_age_seen(data.visit_person, data.schedule)
     with transaction.atomic():
         slot = _take_slot(data.schedule, data.slot_number)
+        _check_no_overlap(data.visit_person, slot)
         hold_expires_at = now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
         free = data.schedule.fee_fen == 0
         appointment = Appointment(
