@@ -20,13 +20,16 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ihospital.accounts import api as accounts_api
 from ihospital.appointments import api as appointments_api
 from ihospital.consultations import api as consultations_api
-from ihospital.core.api import CodedErrorsAPI
+from ihospital.core.api import AddressRateLimit, CodedErrorsAPI, UserRateLimit, retry_after
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.scheduling import api as scheduling_api
 
 
 def _error(api: NinjaAPI, request, error: DomainError):
-    return api.create_response(request, error.as_dict(), status=error.status)
+    response = api.create_response(request, error.as_dict(), status=error.status)
+    if error.status == 429:
+        response["Retry-After"] = str(retry_after(error))
+    return response
 
 
 def _field_errors(exc: ValidationError) -> dict[str, str]:
@@ -44,6 +47,8 @@ def build_api(*, audience: str, title: str, description: str) -> NinjaAPI:
         description=description,
         urls_namespace=f"{audience}_api",
         docs_url="/docs",
+        # Per signed-in user and per address (settings.API_RATE_LIMITS): 429 with Retry-After past them.
+        throttle=[UserRateLimit(), AddressRateLimit()],
     )
 
     @api.exception_handler(DomainError)

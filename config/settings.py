@@ -215,16 +215,22 @@ WEB_ERROR_TEMPLATE = "web/error.html"  # the page for a DomainError raised by an
 API_PATH_PREFIXES = ["/api/"]  # every error under these is {code, message, fields} JSON (core.web)
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours: 15-minute lock, the same as for SMS codes
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Locked per user name AND address: someone guessing from elsewhere can't lock a doctor out of their own
+# workstation. Across all addresses a slower limit holds (below), and tripping it alerts security admins.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = False
+# Failed staff sign-ins for one user name from all addresses together, per window: past it every address
+# is refused until the window ends, and security administrators get a notification (accounts.services).
+STAFF_SIGN_IN_GLOBAL_FAILURES = envint("STAFF_SIGN_IN_GLOBAL_FAILURES", 30)
+STAFF_SIGN_IN_GLOBAL_WINDOW_SECONDS = envint("STAFF_SIGN_IN_GLOBAL_WINDOW_SECONDS", 3600)
 # Before each consultation the doctor re-enters a password or TOTP code; it counts for this long (issue 4).
 STAFF_IDENTITY_CHECK_SECONDS = envint("STAFF_IDENTITY_CHECK_SECONDS", 10 * 60)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "互联网医院")  # the name authenticator apps show beside the code
 SILENCED_SYSTEM_CHECKS = [
     # No AxesMiddleware: sign-in services turn a lock into the coded error account.staff_locked themselves.
     "axes.W002",
-    # Lock by account only: a hospital's staff often share one NAT address, which an IP lock would shut out.
+    # Locked per (user name, address) pair on purpose: see AXES_LOCKOUT_PARAMETERS.
     "axes.W006",
 ]
 
@@ -232,7 +238,17 @@ SMS_CODE_TTL_SECONDS = 5 * 60
 SMS_CODE_MAX_WRONG = 5
 SMS_LOCK_SECONDS = 15 * 60
 SMS_RESEND_INTERVAL_SECONDS = envint("SMS_RESEND_INTERVAL_SECONDS", 60)
-SMS_MAX_PER_HOUR = envint("SMS_MAX_PER_HOUR", 5)
+SMS_MAX_PER_HOUR = envint("SMS_MAX_PER_HOUR", 5)  # per number
+SMS_MAX_PER_ADDRESS_PER_HOUR = envint("SMS_MAX_PER_ADDRESS_PER_HOUR", 10)  # codes asked from one address
+SMS_MAX_PER_MINUTE = envint("SMS_MAX_PER_MINUTE", 60)  # the whole site: caps what a crowd of addresses costs
+# The APIs' general limits (django-ninja throttles, ihospital.core.api): requests per signed-in user and per
+# client address ("N/s", "N/min", "N/hour"); a scope left out is not limited. 429 with Retry-After.
+API_RATE_LIMITS = {
+    "user": env("API_RATE_LIMIT_USER", "120/min"),
+    "address": env("API_RATE_LIMIT_ADDRESS", "600/min"),
+}
+# The payment provider's notify endpoint: posts per address per minute (anyone can post there).
+PAYMENT_NOTIFY_PER_ADDRESS_PER_MINUTE = envint("PAYMENT_NOTIFY_PER_ADDRESS_PER_MINUTE", 120)
 # The privacy notice patients consent to (accounts/privacy_notice.html). Change it when the notice changes:
 # every patient is then asked again, at their next sign-in, to consent to the new version.
 PRIVACY_NOTICE_VERSION = env("PRIVACY_NOTICE_VERSION", "2026-12")

@@ -160,3 +160,11 @@ def test_an_unknown_api_url_and_a_wrong_method_answer_coded_json():
 def test_a_cookie_holding_a_nul_is_ignored_not_a_server_error(client):
     client.cookies["sessionid"] = "\x00" * 40
     assert client.get("/").status_code == 200
+
+
+def test_a_json_body_sent_as_another_content_type_to_an_api_is_refused_415(dr_bob):
+    """Found by schemathesis: django-ninja reads JSON whatever the Content-Type, so a NUL in a text/plain
+    body slipped past the JSON check and reached PostgreSQL."""
+    body = b'{"username": "\\u0000", "password": "x"}'
+    answer = Client().post(f"{S}/auth/token", body, content_type="text/plain")
+    refused_as_json(answer, status=415, code="core.unsupported_media_type")

@@ -40,6 +40,22 @@ class AccountError:
     STAFF_LOCKED = ErrorCode(
         "account.staff_locked", _("Too many failed sign-ins. This account is locked for 15 minutes."), status=429
     )
+    # The slower limit for one user name from all addresses together: the same code, a different wait.
+    STAFF_LOCKED_EVERYWHERE = ErrorCode(
+        "account.staff_locked",
+        _("Too many failed sign-ins for this account. Try again in %(minutes)s minutes."),
+        status=429,
+    )
+    SMS_ADDRESS_LIMIT = ErrorCode(
+        "account.sms_address_limit",
+        _("Too many codes were asked for from your network. Try again in %(minutes)s minutes."),
+        status=429,
+    )
+    SMS_BUSY = ErrorCode(
+        "account.sms_busy",
+        _("Too many codes are being sent right now. Try again in %(seconds)s seconds."),
+        status=429,
+    )
     ACCOUNT_DISABLED = ErrorCode("account.disabled", _("This account is disabled."), status=403)
     IDENTITY_CHECK_FAILED = ErrorCode(
         "account.identity_check_failed",

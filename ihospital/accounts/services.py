@@ -39,7 +39,7 @@ from ihospital.accounts.models import (
 from ihospital.accounts.phone import mask_phone, normalize_phone
 from ihospital.accounts.selectors import token_cache_key
 from ihospital.audit.services import Actor, record
-from ihospital.core import outbox
+from ihospital.core import outbox, ratelimit
 from ihospital.core.errors import CoreError, DomainError, FieldErrors
 from ihospital.core.time import now
 
@@ -93,6 +93,7 @@ def sms_code_send(*, phone: str, actor: Actor) -> CodeSent:
     """
     action = "account.sms_code_send"
     phone = _phone_or_refuse(phone, actor, action)
+    _check_sms_budget(actor, action, target_id=mask_phone(phone))
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = settings.SMS_CODE_TTL_SECONDS
     with transaction.atomic():
@@ -119,6 +120,16 @@ def sms_code_send(*, phone: str, actor: Actor) -> CodeSent:
         error, params = refusal
         _refuse(actor, action, error, target_id=mask_phone(phone), **params)
     return CodeSent(mask_phone(phone), ttl, settings.SMS_RESEND_INTERVAL_SECONDS)
+
+
+def _check_sms_budget(actor: Actor, action: str, *, target_id: str) -> None:
+    """The limits beyond one number's: codes asked from one address per hour, and for the whole site per
+    minute (a crowd of addresses costs at most that). Each ask counts; a refusal is audited."""
+    if wait := ratelimit.hit("sms.address", actor.ip or "", limit=settings.SMS_MAX_PER_ADDRESS_PER_HOUR, seconds=3600):
+        minutes = -(-wait // 60)
+        _refuse(actor, action, AccountError.SMS_ADDRESS_LIMIT, target_id=target_id, minutes=minutes, retry_after=wait)
+    if wait := ratelimit.hit("sms.site", "", limit=settings.SMS_MAX_PER_MINUTE, seconds=60):
+        _refuse(actor, action, AccountError.SMS_BUSY, target_id=target_id, seconds=wait, retry_after=wait)
 
 
 def _lock_phone(phone: str) -> None:
@@ -300,16 +311,60 @@ def staff_sign_in(*, request, username: str, password: str, actor: Actor, roles:
     """
     action = "account.staff_sign_in"
     credentials = {"username": username}
+    locked = AccountError.STAFF_LOCKED
     if AxesProxyHandler.is_locked(request, credentials):
-        _refuse(actor, action, AccountError.STAFF_LOCKED)
+        _refuse(actor, action, locked, retry_after=int(settings.AXES_COOLOFF_TIME * 3600))
+    if wait := _everywhere_locked(username):
+        _refuse(actor, action, AccountError.STAFF_LOCKED_EVERYWHERE, minutes=-(-wait // 60), retry_after=wait)
     user = authenticate(request, username=username, password=password)
     if user is None or user.role not in roles:
+        if wait := _count_failure_everywhere(username=username, actor=actor):
+            _refuse(actor, action, AccountError.STAFF_LOCKED_EVERYWHERE, minutes=-(-wait // 60), retry_after=wait)
         if AxesProxyHandler.is_locked(request, credentials):  # this failure was the one too many
-            _refuse(actor, action, AccountError.STAFF_LOCKED)
+            _refuse(actor, action, locked, retry_after=int(settings.AXES_COOLOFF_TIME * 3600))
         _refuse(actor, action, AccountError.CREDENTIALS_WRONG)
     with transaction.atomic():
         record(actor=Actor.of(user, request), action=action, target_type="user", target_id=str(user.public_id))
     return user
+
+
+_FAILURES_EVERYWHERE = "staff.sign_in_failures"
+
+
+def _everywhere_locked(username: str) -> int:
+    """Seconds left while ``username`` is past its limit of failures from all addresses together, else 0."""
+    seconds = settings.STAFF_SIGN_IN_GLOBAL_WINDOW_SECONDS
+    if ratelimit.count(_FAILURES_EVERYWHERE, username.casefold(), seconds=seconds) > (
+        settings.STAFF_SIGN_IN_GLOBAL_FAILURES
+    ):
+        return ratelimit.seconds_left(seconds)
+    return 0
+
+
+def _count_failure_everywhere(*, username: str, actor: Actor) -> int:
+    """Count a failed sign-in for ``username`` whatever the address; when this one passes the limit, audit it
+    and alert the security administrators (``security.alert`` outbox message, once per window). Returns the
+    seconds left in the window once past the limit, else 0."""
+    seconds = settings.STAFF_SIGN_IN_GLOBAL_WINDOW_SECONDS
+    limit = settings.STAFF_SIGN_IN_GLOBAL_FAILURES
+    wait = ratelimit.hit(_FAILURES_EVERYWHERE, username.casefold(), limit=limit, seconds=seconds)
+    if wait and ratelimit.count(_FAILURES_EVERYWHERE, username.casefold(), seconds=seconds) == limit + 1:
+        window = int(now().timestamp()) // seconds
+        digest = hashlib.sha256(username.casefold().encode()).hexdigest()[:16]
+        with transaction.atomic():
+            record(
+                actor=actor,
+                action="account.staff_sign_in.global_limit",
+                target_type="username",
+                target_id=username[:64],
+                details={"failures": limit + 1, "window_seconds": seconds},
+            )
+            outbox.enqueue(
+                topic="security.alert",
+                payload={"kind": "staff_sign_in_attack", "username": username[:150], "failures": limit + 1},
+                idempotency_key=f"security-alert:staff-sign-in:{digest}:{window}",
+            )
+    return wait
 
 
 def api_token_issue(*, user: User, actor: Actor) -> tuple[str, ApiToken]:

@@ -5,13 +5,22 @@
   ``Retry-After``), so clients and a schema-driven fuzzer see them. They are
   declared in the document only: every error already leaves as that shape (the API's exception handlers,
   and ``ihospital.core.web.BadInputMiddleware`` for what never reaches a view).
+- ``UserRateLimit`` and ``AddressRateLimit``: django-ninja throttles, per signed-in user and per client
+  address, at the rates of ``settings.API_RATE_LIMITS`` (read at each request, so a deployment or a test
+  changes them without a restart); past them ninja answers 429 with ``Retry-After``.
+- ``retry_after(error)``: the ``Retry-After`` seconds of a coded 429 refusal.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpRequest
 from ninja import NinjaAPI
+from ninja.throttling import SimpleRateThrottle
+
+from ihospital.core.errors import DomainError
 
 ERROR_SCHEMA_NAME = "Error"
 ERROR_SCHEMA: dict[str, Any] = {
@@ -62,3 +71,56 @@ class CodedErrorsAPI(NinjaAPI):
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None):
         return declare_errors(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+
+
+class _SettingsRateLimit(SimpleRateThrottle):
+    """A ninja throttle whose rate is ``settings.API_RATE_LIMITS[scope]``, read at each request (None or
+    absent: no limit). The client address is ``REMOTE_ADDR`` only: a client-sent ``X-Forwarded-For`` would
+    let anyone be a new address at each request (behind nginx, uvicorn puts the real address there)."""
+
+    scope = ""
+
+    def __init__(self) -> None:  # the rate is read per request, not fixed at start-up
+        self.rate = None
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        rate = settings.API_RATE_LIMITS.get(self.scope)
+        if not rate:
+            return True
+        self.num_requests, self.duration = self.parse_rate(rate)
+        return super().allow_request(request)
+
+    def get_ident(self, request: HttpRequest) -> str:
+        return request.META.get("REMOTE_ADDR", "")
+
+
+class UserRateLimit(_SettingsRateLimit):
+    """Requests per signed-in user (token or session), whatever the address."""
+
+    scope = "user"
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        user = getattr(request, "auth", None)
+        if user is None or getattr(user, "pk", None) is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": user.pk}
+
+
+class AddressRateLimit(_SettingsRateLimit):
+    """Requests per client address, signed in or not."""
+
+    scope = "address"
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def retry_after(error: DomainError) -> int:
+    """The seconds a 429 refusal asks to wait: its ``retry_after`` parameter, else its ``seconds`` or
+    ``minutes``, else a minute."""
+    params = error.params
+    if "retry_after" in params:
+        return max(1, int(params["retry_after"]))
+    if "seconds" in params:
+        return max(1, int(params["seconds"]))
+    return max(1, int(params.get("minutes", 1)) * 60)

@@ -201,14 +201,21 @@ def _check_form(request: HttpRequest) -> dict[str, str]:
             return _unreadable_names(_strict_pairs(request.body.decode("utf-8")))
         except UnicodeDecodeError:
             return {"body": str(_CANNOT_READ)}
-    if request.META.get("CONTENT_LENGTH", "").isdigit() and int(request.META["CONTENT_LENGTH"]) <= (
-        _BUFFERED_MULTIPART_BYTES
-    ):
+    if _content_length(request) <= _BUFFERED_MULTIPART_BYTES:
         request.body  # noqa: B018 -- buffered: the view may still read request.body after the parse below
     problems = _unreadable_names((name, value) for name, values in request.POST.lists() for value in values)
     names = [(name, upload.name or "") for name, uploads in request.FILES.lists() for upload in uploads]
     problems.update(_unreadable_names(names))
     return problems
+
+
+class _Unsupported(Exception):
+    """A body of a content type this path does not take."""
+
+
+def _content_length(request: HttpRequest) -> int:
+    value = request.META.get("CONTENT_LENGTH", "")
+    return int(value) if value.isdigit() else 0
 
 
 def _problems(request: HttpRequest) -> dict[str, str]:
@@ -228,6 +235,9 @@ def _problems(request: HttpRequest) -> dict[str, str]:
             problems.update(_check_json(request))
         elif content_type in _FORM_TYPES:
             problems.update(_check_form(request))
+        elif is_api_path(request) and _content_length(request):
+            # django-ninja reads a JSON body whatever its Content-Type: the API takes JSON or forms only.
+            raise _Unsupported
     return problems
 
 
@@ -251,6 +261,8 @@ class BadInputMiddleware(MiddlewareMixin):
             problems = _problems(request)
         except RequestDataTooBig:
             return coded_response(request, DomainError(CoreError.TOO_LARGE))
+        except _Unsupported:
+            return coded_response(request, DomainError(CoreError.UNSUPPORTED_MEDIA_TYPE))
         except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent, UnicodeDecodeError, ValueError):
             return coded_response(request, DomainError(CoreError.BAD_INPUT, fields={"body": _("Malformed body.")}))
         if problems:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -10,15 +13,35 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ihospital.accounts.models import Role
 from ihospital.audit.services import Actor
-from ihospital.core.errors import DomainError
+from ihospital.core import ratelimit
+from ihospital.core.errors import CoreError, DomainError
 from ihospital.core.money import format_fen
-from ihospital.core.web import role_required
+from ihospital.core.web import coded_response, role_required
 from ihospital.payments import selectors, services
+from ihospital.payments.services.notifications import MAX_BODY_BYTES
+
+logger = logging.getLogger(__name__)
+
+
+def _content_length(request) -> int:
+    value = request.META.get("CONTENT_LENGTH", "")
+    return int(value) if value.isdigit() else 0
 
 
 @csrf_exempt  # the provider can't send a CSRF token; the signature is what authenticates it
 @require_POST
 def notify(request, provider: str):
+    """Anyone can post here, so before anything is read or stored: posts per address are limited (429
+    with Retry-After; a real provider retries) and a body over the size cap is refused unread (413)."""
+    address = request.META.get("REMOTE_ADDR", "")
+    limit = settings.PAYMENT_NOTIFY_PER_ADDRESS_PER_MINUTE
+    if wait := ratelimit.hit("payments.notify", address, limit=limit, seconds=60):
+        logger.warning("payment notification from %s refused: over %s per minute", address, limit)
+        refused = coded_response(request, DomainError(CoreError.RATE_LIMITED))
+        refused["Retry-After"] = str(wait)
+        return refused
+    if _content_length(request) > MAX_BODY_BYTES:
+        return coded_response(request, DomainError(CoreError.TOO_LARGE))
     status, body = services.payment_notification_receive(
         provider_name=provider, headers=dict(request.headers), body=request.body
     )
