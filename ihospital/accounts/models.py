@@ -114,6 +114,9 @@ class VisitPerson(PublicIdModel):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    # The hospital information system's patient id (病人ID/门诊号), once the HIS has matched or registered
+    # (建档) the person; set by appointments' HIS link, never by the patient.
+    his_patient_id = models.CharField(_("HIS patient id"), max_length=32, blank=True)
 
     objects = EncryptedManager()
 

@@ -676,3 +676,25 @@ def account_language_set(*, user: User, language: str, actor: Actor) -> None:
             details={"from": user.language, "to": language},
         )
     user.language = language
+
+
+@transaction.atomic
+def visit_person_his_link(*, person: VisitPerson, his_patient_id: str) -> bool:
+    """Keep the HIS's patient id (病人ID) of ``person`` once the HIS matched or registered them.
+
+    Compare-and-set: only a person without one gets it (a second, concurrent match of the same person
+    finds the same id and changes nothing). Returns whether it was set. Audited as the HIS link.
+    Refuses nothing; an empty id is a programming error (ValueError).
+    """
+    if not his_patient_id:
+        raise ValueError("an HIS patient id is required")
+    linked = VisitPerson.objects.filter(pk=person.pk, his_patient_id="").update(his_patient_id=his_patient_id)
+    if linked:
+        person.his_patient_id = his_patient_id
+        record(
+            actor=Actor.system("his"),
+            action="visit_person.his_linked",
+            target_type="visit_person",
+            target_id=str(person.public_id),
+        )
+    return bool(linked)

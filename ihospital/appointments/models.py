@@ -79,6 +79,9 @@ class Appointment(PublicIdModel):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     refund_requested = models.BooleanField(_("refund requested"), default=False)
     refunded = models.BooleanField(_("refunded"), default=False)
+    # Written back to the HIS (挂号登记 and 收费) once paid: its registration serial and charge receipt.
+    his_registration_no = models.CharField(_("HIS registration number"), max_length=32, blank=True)
+    his_receipt_no = models.CharField(_("HIS receipt number"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("appointment")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.notify import notify_patient
+from ihospital.appointments.services.his import his_register_enqueue, his_reverse_enqueue
 from ihospital.audit.services import Actor, record
 from ihospital.core.time import now
 from ihospital.scheduling.models import Slot
@@ -27,6 +28,7 @@ class RegistrationPayable:
         appointment = Appointment.objects.select_related("account", "visit_person").get(public_id=payable_id)
         Slot.objects.filter(pk=appointment.slot_id, status=Slot.Status.HELD).update(status=Slot.Status.BOOKED)
         record(actor=SYSTEM, action="appointment.paid", target_type="appointment", target_id=payable_id)
+        his_register_enqueue(appointment=appointment)
         notify_patient(
             appointment=appointment,
             event="paid",
@@ -43,3 +45,6 @@ class RegistrationPayable:
     def on_refunded(self, *, payable_id: str, order_public_id: str, amount_fen: int, fully: bool) -> None:
         if fully:
             Appointment.objects.filter(public_id=payable_id).update(refunded=True)
+        his_reverse_enqueue(
+            appointment_public_id=payable_id, order_public_id=order_public_id, amount_fen=amount_fen, fully=fully
+        )

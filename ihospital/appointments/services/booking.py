@@ -18,6 +18,7 @@ from ihospital.accounts.models import User, VisitPerson
 from ihospital.appointments.errors import AppointmentError
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.services._common import payment_order
+from ihospital.appointments.services.his import his_match_enqueue, his_register_enqueue
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import DomainError, FieldErrors
 from ihospital.core.time import local, now
@@ -230,7 +231,10 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
                 "payment_order": None if free else str(appointment.payment_order_public_id),
             },
         )
-        if not free:
+        if free:
+            his_register_enqueue(appointment=appointment)
+        else:
+            his_match_enqueue(person=data.visit_person)
             from ihospital.appointments import tasks
 
             transaction.on_commit(
