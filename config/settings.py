@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "ihospital.notifications",
     "ihospital.appointments",
     "ihospital.consultations",
+    "ihospital.prescriptions",
     "ihospital.integrations",
     "ihospital.ops",
     "ihospital.web",
@@ -416,6 +417,20 @@ BLIND_INDEX_KEY = env("BLIND_INDEX_KEY") or _embedded_secret("blind_index_key")
 BACKUP_PASSPHRASE_FROM_ENV = bool(env("BACKUP_PASSPHRASE"))
 BACKUP_PASSPHRASE = env("BACKUP_PASSPHRASE") or _embedded_secret("backup_passphrase")
 BACKUP_DIR = Path(env("BACKUP_DIR", str(VAR_DIR / "backups")))
+
+# Prescription rule checks (ihospital/prescriptions/rules/): the limits of 《处方管理办法》 and
+# 《互联网诊疗管理办法》. Items per prescription; days' supply: ordinary, for a chronic condition the drug
+# treats, and a long-term prescription (长期处方) of a stable chronic patient.
+PRESCRIPTION_MAX_ITEMS = envint("PRESCRIPTION_MAX_ITEMS", 5)
+PRESCRIPTION_MAX_DAYS = envint("PRESCRIPTION_MAX_DAYS", 7)
+PRESCRIPTION_MAX_DAYS_CHRONIC = envint("PRESCRIPTION_MAX_DAYS_CHRONIC", 28)
+PRESCRIPTION_MAX_DAYS_LONG_TERM = envint("PRESCRIPTION_MAX_DAYS_LONG_TERM", 84)
+# Children under the first age need their guardian recorded as present; from the second age on a patient is
+# dosed by the adult ranges, below it by the rule file's children's ranges.
+PRESCRIPTION_GUARDIAN_UNDER_YEARS = envint("PRESCRIPTION_GUARDIAN_UNDER_YEARS", 6)
+PRESCRIPTION_ADULT_DOSE_FROM_YEARS = envint("PRESCRIPTION_ADULT_DOSE_FROM_YEARS", 12)
+# A quantity above this many packages per item is a typing mistake, not a prescription.
+PRESCRIPTION_MAX_PACKAGES = envint("PRESCRIPTION_MAX_PACKAGES", 99)
 
 # --- Internationalisation --------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
