@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -98,7 +98,7 @@ def check(draft: Draft, *, drugs: Mapping[str, Drug], today: date) -> CheckResul
 
 def quantity(item: Item, drug: Drug) -> int | None:
     """Packages that ``item``'s dose × frequency × days needs of ``drug``; None when it cannot be worked out."""
-    line = _line(rulebook(), 0, item, {drug.code: drug})
+    line = _line(rulebook(), 0, replace(item, quantity=item.quantity or 1), {drug.code: drug})
     return line.needed
 
 
