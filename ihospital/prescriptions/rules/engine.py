@@ -141,7 +141,7 @@ def _line(book: Rulebook, index: int, item: Item, drugs: Mapping[str, Drug]) -> 
             route=item.route,
             routes=", ".join(routes),
         )
-    dose = _dose(index, item, product, packaging, name)
+    dose = _dose(book, index, item, product, packaging, name)
     if not isinstance(item.days, int) or isinstance(item.days, bool) or not 1 <= item.days <= MAX_DAYS:
         raise DomainError(
             PrescriptionRuleError.INVALID_DAYS, fields={f"items.{index}.days": ""}, drug=name, max=MAX_DAYS
@@ -158,7 +158,7 @@ def _line(book: Rulebook, index: int, item: Item, drugs: Mapping[str, Drug]) -> 
     return Line(index, item, drug, product, packaging, frequency, dose, quantity, needed, name)
 
 
-def _dose(index: int, item: Item, product: Product, packaging: Packaging, name: Both) -> float:
+def _dose(book: Rulebook, index: int, item: Item, product: Product, packaging: Packaging, name: Both) -> float:
     unit = product.doses.unit
     units = tuple(dict.fromkeys((unit, *packaging.units())))
     amount = (
@@ -180,7 +180,7 @@ def _dose(index: int, item: Item, product: Product, packaging: Packaging, name: 
             unit=item.dose_unit,
             units=", ".join(units),
         )
-    factor = rulebook().doses.impossible_factor
+    factor = book.doses.impossible_factor
     if converted > factor * product.doses.per_dose[1]:
         raise DomainError(
             PrescriptionRuleError.IMPOSSIBLE_DOSE,
