@@ -180,7 +180,7 @@ def doses(context: Context) -> Iterator[Finding]:
             min=settings.PRESCRIPTION_GUARDIAN_UNDER_YEARS,
         )
     for line in context.lines:
-        if age < 18 and not line.drug.children_ok:
+        if age < settings.PRESCRIPTION_ADULT_DOSE_FROM_YEARS and not line.drug.children_ok:
             yield _finding(
                 context,
                 "doses",

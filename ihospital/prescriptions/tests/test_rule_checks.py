@@ -259,12 +259,12 @@ CASES = [
         {"doses/guardian_missing"},
     ),
     (
-        "a teenager gets the adult range but the children's flag",
-        [amlodipine()],
+        "a teenager gets the adult range",
+        [amlodipine(dose=25)],
         patient(13),
         ["I10"],
-        {("doses/child_unsuitable", "warn")},
-        {"doses/child_unchecked", "doses/guardian_missing"},
+        {("doses/per_dose_far_above_max", "block")},
+        {"doses/child_unsuitable", "doses/child_unchecked", "doses/guardian_missing"},
     ),
     # --- allergies
     (
