@@ -107,6 +107,8 @@ def _age_years(patient: Patient, today: date) -> float:
         raise DomainError(PrescriptionRuleError.INVALID_PATIENT, problem="birth date in the future")
     if patient.weight_kg is not None and not 0.3 <= float(patient.weight_kg) <= 400:
         raise DomainError(PrescriptionRuleError.INVALID_PATIENT, problem=f"weight {patient.weight_kg} kg")
+    if patient.sex == "male" and (patient.pregnant or patient.lactating):
+        raise DomainError(PrescriptionRuleError.INVALID_PATIENT, problem="pregnancy or breastfeeding of a man")
     return (today - patient.birth_date).days / 365.25
 
 
@@ -195,8 +197,8 @@ def _needed(item: Item, packaging: Packaging, frequency: Frequency) -> int | Non
     pieces = packaging.to_pieces(float(item.dose), item.dose_unit)
     if pieces is None:
         return None
-    # "once, now" and less-than-daily frequencies still need their administrations, not a per-day share
-    administrations = math.ceil(frequency.per_day * item.days - 1e-9)
+    # less-than-daily frequencies still need whole administrations, not a per-day share
+    administrations = 1 if frequency.once else math.ceil(frequency.per_day * item.days - 1e-9)
     return packaging.packages(pieces * max(1, administrations))
 
 

@@ -147,6 +147,7 @@ class ProductDoses(RuleModel):
 
 class Frequency(Named):
     per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
+    once: bool = False  # one administration in all, whatever the days (st: "now")
 
 
 class DoseRules(RuleFile):

@@ -76,6 +76,7 @@ def test_an_empty_prescription_is_refused():
         pytest.param(rules.Patient(birth_date=date(TODAY.year + 1, 1, 1), sex="male"), id="born tomorrow"),
         pytest.param(patient(weight_kg=0), id="weighs nothing"),
         pytest.param(patient(weight_kg=900), id="weighs a tonne"),
+        pytest.param(patient(sex="male", pregnant=True), id="a pregnant man"),
     ],
 )
 def test_impossible_patient_facts_are_refused(who):
@@ -108,6 +109,10 @@ def test_the_error_message_names_the_drug_and_the_units_it_comes_in():
         ),
         pytest.param(item("玻璃酸钠滴眼液", dose=1, unit="滴", frequency="qid", route="eye"), 1, id="drops"),
         pytest.param(item("阿仑膦酸钠片", dose=70, unit="mg", frequency="qw", days=28), 4, id="weekly"),
+        pytest.param(item("磷霉素氨丁三醇散", dose=3, unit="g", frequency="st", days=3), 1, id="once, now"),
+        pytest.param(
+            item("对乙酰氨基酚片", dose=500, unit="mg", frequency="prn", days=3), 1, id="when needed: 9 of 10"
+        ),
         pytest.param(
             item("羧甲司坦口服溶液", dose=10, unit="ml", frequency="tid", days=7), 2, id="21 vials of 12 a box"
         ),
