@@ -163,9 +163,7 @@ def _line(book: Rulebook, index: int, item: Item, drugs: Mapping[str, Drug]) -> 
 def _dose(book: Rulebook, index: int, item: Item, product: Product, packaging: Packaging, name: Both) -> float:
     unit = product.doses.unit
     units = tuple(dict.fromkeys((unit, *packaging.units())))
-    amount = (
-        float(item.dose) if isinstance(item.dose, int | float | Decimal) and not isinstance(item.dose, bool) else None
-    )
+    amount = _number(item.dose)
     if amount is None or not math.isfinite(amount) or amount <= 0:
         raise DomainError(
             PrescriptionRuleError.IMPOSSIBLE_DOSE,
@@ -191,6 +189,16 @@ def _dose(book: Rulebook, index: int, item: Item, product: Product, packaging: P
             dose=f"{item.dose} {item.dose_unit}",
         )
     return converted
+
+
+def _number(value: object) -> float | None:
+    """A dose as a float, or None for anything that is not a number (a bool, a text, a signalling NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    try:
+        return float(value)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _needed(item: Item, packaging: Packaging, frequency: Frequency) -> int | None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ihospital.core.errors import DomainError
 from ihospital.prescriptions import rules
@@ -30,6 +33,8 @@ AMLODIPINE = drug("苯磺酸氨氯地平片", "5mg")
         pytest.param({"dose": 0}, "prescription.impossible_dose", "items.0.dose", id="zero dose"),
         pytest.param({"dose": -5}, "prescription.impossible_dose", "items.0.dose", id="negative dose"),
         pytest.param({"dose": float("nan")}, "prescription.impossible_dose", "items.0.dose", id="not a number"),
+        pytest.param({"dose": Decimal("sNaN")}, "prescription.impossible_dose", "items.0.dose", id="a signalling NaN"),
+        pytest.param({"dose": "5"}, "prescription.impossible_dose", "items.0.dose", id="a text"),
         pytest.param({"dose": 500}, "prescription.impossible_dose", "items.0.dose", id="fifty times the maximum"),
         pytest.param({"dose": 1, "dose_unit": "g"}, "prescription.impossible_dose", "items.0.dose", id="grams for mg"),
         pytest.param(
@@ -132,3 +137,32 @@ def test_the_checked_quantities_are_those_entered_or_worked_out():
         [item("苯磺酸氨氯地平片", "5mg", 5, "mg", days=7, quantity=2), item("厄贝沙坦片", "150mg", 150, "mg")]
     )
     assert result.quantities == (2, 1)
+
+
+UNITS = ["mg", "g", "μg", "单位", "片", "粒", "袋", "丸", "支", "ml", "吸", "揿", "滴", "次", "盒", "", "kg"]
+FREQUENCIES = ["qd", "bid", "tid", "qid", "qn", "q8h", "q12h", "qw", "st", "prn", "tds", ""]
+ROUTES = ["po", "sl", "inh", "nasal", "eye", "topical", "sc", "pr", "iv", ""]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    codes=st.lists(st.sampled_from(sorted(catalogue())), min_size=1, max_size=7),
+    dose=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**7), st.decimals()),
+    unit=st.sampled_from(UNITS),
+    frequency=st.sampled_from(FREQUENCIES),
+    route=st.sampled_from(ROUTES),
+    days=st.one_of(st.integers(-5, 500), st.floats(0, 10)),
+    quantity=st.one_of(st.none(), st.integers(-5, 200)),
+    age=st.floats(0, 105),
+)
+def test_any_input_is_checked_or_refused_with_a_code(codes, dose, unit, frequency, route, days, quantity, age):
+    items = [rules.Item(code, dose, unit, frequency, route, days, quantity) for code in codes]
+    try:
+        result = check(items, who=patient(age, allergy_drugs=("青霉素", "x")), diagnoses=["I10"])
+    except DomainError as error:
+        assert error.code.startswith("prescription.")
+        return
+    assert len(result.quantities) == len(items)
+    assert all(f.severity in ("block", "warn", "info") and f.version for f in result.findings)
+    for finding in result.findings:
+        assert finding.explanation
