@@ -87,3 +87,11 @@ def his_sim(settings, tmp_path, _his_sim_template):
     settings.HIS_SIM_LATENCY_SECONDS = 0
     settings.HIS_SIM_REPORT_DELAY_SECONDS = 0
     return SimulatedHis(path)
+
+
+@pytest.fixture(autouse=True)
+def fast_signing_keys(settings):
+    """scrypt's cost protects real signing PINs; tests only need the behaviour (the envelope keeps its
+    cost, so a key wrapped here opens the same way). The built-in CA answers without its simulated delay."""
+    settings.CA_KEY_SCRYPT_N = 2**10
+    settings.CA_SANDBOX_LATENCY_SECONDS = 0

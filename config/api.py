@@ -23,6 +23,7 @@ from ihospital.consultations import api as consultations_api
 from ihospital.core.api import AddressRateLimit, CodedErrorsAPI, UserRateLimit, retry_after
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.scheduling import api as scheduling_api
+from ihospital.signatures import api as signatures_api
 
 
 def _error(api: NinjaAPI, request, error: DomainError):
@@ -110,3 +111,4 @@ staff_api = build_api(
 staff_api.add_router("/", accounts_api.staff_router)
 staff_api.add_router("/", appointments_api.build_staff_router(accounts_api.DOCTOR))
 staff_api.add_router("/", consultations_api.build_staff_router(accounts_api.DOCTOR))
+staff_api.add_router("/", signatures_api.build_staff_router(accounts_api.STAFF))

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "ihospital.appointments",
     "ihospital.consultations",
     "ihospital.prescriptions",
+    "ihospital.signatures",
     "ihospital.integrations",
     "ihospital.ops",
     "ihospital.web",
@@ -373,6 +374,20 @@ GATEWAY_THREADS = envint("GATEWAY_THREADS", 8)
 # The HIS behind the gateway: a class with call(func_code, xml) -> xml (ihospital/integrations/his/vendor.py).
 GATEWAY_HIS_BACKEND = env("GATEWAY_HIS_BACKEND", "ihospital.integrations.his.simulated.configured")
 
+# Signatures (ihospital/signatures, ihospital/integrations/ca/): ECDSA P-256 + SHA-256 by default, or
+# "sm2-sm3" (SM2 + SM3, the national algorithms). The CA: the built-in one (also a remote-signing sandbox).
+SIGNATURE_ALGORITHM = env("SIGNATURE_ALGORITHM", "ecdsa-p256-sha256")
+CA_BACKEND = env("CA_BACKEND", "ihospital.integrations.ca.sandbox.BuiltinCa")
+CA_ORGANIZATION = env("CA_ORGANIZATION", "互联网医院")  # the O= of certificates the built-in CA issues
+# Private keys at rest are encrypted under a key derived from this secret and the holder's PIN (*_FILE
+# works). Changing it makes every stored key unusable: keep it with the database backups.
+CA_KEY_SECRET = env("CA_KEY_SECRET") or SECRET_KEY
+CA_KEY_SCRYPT_N = envint("CA_KEY_SCRYPT_N", 2**15)  # scrypt cost for PIN-wrapped keys (r=8, p=1: 32 MiB)
+CA_SANDBOX_LATENCY_SECONDS = float(env("CA_SANDBOX_LATENCY_SECONDS", "0.02"))
+CA_PERSONAL_CERTIFICATE_DAYS = envint("CA_PERSONAL_CERTIFICATE_DAYS", 365)
+CA_SEAL_CERTIFICATE_DAYS = envint("CA_SEAL_CERTIFICATE_DAYS", 3 * 365)
+SIGNING_PIN_MAX_WRONG = envint("SIGNING_PIN_MAX_WRONG", 5)  # wrong PINs in a row before the lock
+SIGNING_PIN_LOCK_SECONDS = envint("SIGNING_PIN_LOCK_SECONDS", 15 * 60)
 # Booking rules.
 BOOKING_HOLD_MINUTES = envint("BOOKING_HOLD_MINUTES", 15)
 BOOKING_OPENS_DAYS_AHEAD = envint("BOOKING_OPENS_DAYS_AHEAD", 7)

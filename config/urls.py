@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("ihospital.consultations.urls")),
     path("", include("ihospital.scheduling.urls")),
     path("", include("ihospital.notifications.urls")),
+    path("", include("ihospital.signatures.urls")),
     path("", include("ihospital.web.urls")),
 ]

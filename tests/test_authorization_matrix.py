@@ -170,6 +170,9 @@ OWNED: dict[str, Callable[[World], object]] = {
 SHARED: dict[str, Callable[[World], object]] = {
     "department_id": lambda w: world.department(w).public_id,
     "doctor_id": lambda w: world.doctor_profile(w).public_id,
+    # Any clinical member of staff may check any signature (it shows signer, certificate, time and digest,
+    # not the document; the patient's PDF will carry the same facts on a QR code).
+    "signature_id": lambda w: world.signature(w).public_id,
 }
 # Operations that act on an object in another state than the builder's above: what they need for the
 # owner's call to succeed.

@@ -157,3 +157,37 @@ class SandboxMeeting(models.Model):
 
     def __str__(self) -> str:
         return f"sandbox meeting {self.meeting_id} [{self.status}]"
+
+
+class SandboxCaAuthority(models.Model):
+    """The built-in CA's root for one algorithm: its certificate and its key (encrypted, see ca/keystore.py)."""
+
+    algorithm = models.CharField(_("algorithm"), max_length=20, unique=True)
+    certificate_pem = models.TextField(_("certificate (PEM)"))
+    key_envelope = models.TextField(_("encrypted private key"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sandbox CA root")
+        verbose_name_plural = _("sandbox CA roots")
+
+    def __str__(self) -> str:
+        return f"sandbox CA root [{self.algorithm}]"
+
+
+class SandboxCaCertificate(models.Model):
+    """The built-in CA's register of what it issued and revoked, as a real CA keeps (its CRL's source)."""
+
+    serial = models.CharField(_("serial number"), max_length=40, unique=True)
+    algorithm = models.CharField(_("algorithm"), max_length=20)
+    subject = models.CharField(_("subject"), max_length=300)
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revocation_reason = models.CharField(_("revocation reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("sandbox CA certificate")
+        verbose_name_plural = _("sandbox CA certificates")
+
+    def __str__(self) -> str:
+        return f"{self.subject} [{self.serial}]"

@@ -7,6 +7,7 @@ from datetime import date
 from ihospital.accounts.idcard import check_character
 
 DEMO_STAFF_PASSWORD = "Demo-Hospital-2026"
+DEMO_SIGNING_PIN = "246810"  # every demo doctor's and pharmacist's signing PIN (docs/signatures.md)
 
 # (code, Chinese, English, description)
 DEPARTMENTS = [

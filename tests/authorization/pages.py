@@ -28,6 +28,7 @@ ALL_ROLES = frozenset(Role.values)
 PATIENT, DOCTOR, AUDITOR = frozenset({"patient"}), frozenset({"doctor"}), frozenset({"auditor"})
 CLINICAL = frozenset({"doctor", "pharmacist", "nurse"})
 STAFF = ALL_ROLES - PATIENT
+SIGNERS = frozenset({"doctor", "pharmacist"})
 # The persona who calls a page for each admitted role, and the personas who must not see others' objects.
 PERSONA_OF = {
     "patient": "alice",
@@ -342,6 +343,7 @@ PAGES: dict[str, Page] = {
     ),
     # Clinical staff; all staff.
     "staff/confirm-identity/": Page("accounts:confirm_identity", CLINICAL),
+    "staff/signing-pin/": Page("signatures:signing_pin", SIGNERS),
     "staff/": Page("web:staff_home", STAFF),
     "staff/security/": Page("accounts:staff_security", STAFF),
     "staff/messages/": Page("notifications:staff_messages", STAFF),

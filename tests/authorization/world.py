@@ -186,3 +186,19 @@ def sandbox_meeting(w: World):
         topic="t", host_name="h", starts_at=datetime.now(UTC), duration_minutes=30, request_id="matrix"
     )
     return meetings.create(org_id="sandbox-org", new=new)
+
+
+def signature(w: World):
+    """A record signed by dr_bob (the built-in CA issued his certificate; his PIN is set)."""
+    from ihospital.signatures import services
+
+    services.ca_setup(actor=Actor.system("matrix"))
+    services.signing_pin_set(holder=w.dr_bob, current_pin=None, new_pin="246810", actor=Actor.system("matrix"))
+    return services.document_sign(
+        signer=w.dr_bob,
+        document_type="medical_record",
+        document_id="6f1c1a52-2d0b-4d55-9d4e-0c7f2a0e5b11",
+        payload={"chief_complaint": "头痛"},
+        pin="246810",
+        actor=Actor.system("matrix"),
+    )

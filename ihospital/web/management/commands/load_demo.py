@@ -14,6 +14,8 @@ from ihospital.core.errors import DomainError
 from ihospital.core.time import now
 from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile, Slot
 from ihospital.scheduling.services import ScheduleInput, schedule_create
+from ihospital.signatures import selectors as signature_selectors
+from ihospital.signatures import services as signatures
 from ihospital.web import demo_data as demo
 
 LOADER = Actor.system("demo loader")
@@ -33,6 +35,7 @@ class Command(BaseCommand):
             self._other_staff()
             self._patients()
             soon = self._consultation_soon()
+        self._signing()  # outside the transaction: the CA is an outside system
         self._print_logins()
         self.stdout.write(
             f"A video consultation for alice with dr_bob starts at {timezone.localtime(soon.slot.starts_at):%H:%M}; "
@@ -151,6 +154,15 @@ class Command(BaseCommand):
             reviewed_at=now(),
         )
 
+    def _signing(self) -> None:
+        """Certificates from the built-in CA for the seal and every doctor and pharmacist (ca_init), each
+        signer's PIN set to the demo PIN so that newcomers can sign at once."""
+        signatures.ca_setup(actor=LOADER)
+        for user in User.objects.filter(role__in=["doctor", "pharmacist"], is_active=True):
+            credential = signature_selectors.credential_current(holder=user)
+            if credential is not None and credential.pin_set_at is None:
+                signatures.signing_pin_set(holder=user, current_pin=None, new_pin=demo.DEMO_SIGNING_PIN, actor=LOADER)
+
     def _print_logins(self) -> None:
         out = self.stdout.write
         out(
@@ -168,4 +180,8 @@ class Command(BaseCommand):
         ]:
             out(f"  {username:<10} {role:<15} {name}")
         out("  (18 more doctors: dr_zhang_wei, dr_liu_yang, … — see the back office)")
+        out(
+            f"Doctors and pharmacists sign with the signing PIN {demo.DEMO_SIGNING_PIN} "
+            f"(their certificates come from the built-in CA; change it at {self.base_url}/staff/signing-pin/)"
+        )
         out("\nAPI docs: /api/patient/v1/docs  /api/staff/v1/docs    Back office: /admin/\n")

@@ -1,0 +1,31 @@
+"""The demo is ready to sign: every doctor and pharmacist has a certificate and the printed signing PIN."""
+
+from django.core.management import call_command
+
+from ihospital.accounts.models import User
+from ihospital.audit.services import Actor
+from ihospital.signatures import selectors, services
+from ihospital.signatures.models import SigningCredential
+from ihospital.web.demo_data import DEMO_SIGNING_PIN
+
+
+def test_demo_signers_sign_with_the_printed_pin(db, capsys):
+    call_command("load_demo")
+    out = capsys.readouterr().out
+    assert f"signing PIN {DEMO_SIGNING_PIN}" in out
+    signers = User.objects.filter(role__in=["doctor", "pharmacist"])
+    assert SigningCredential.objects.filter(holder__in=signers, pin_set_at__isnull=False).count() == signers.count()
+    assert selectors.credential_usable(selectors.credential_current(holder=None))  # the hospital seal
+    for username in ("dr_bob", "carol"):
+        signature = services.document_sign(
+            signer=User.objects.get(username=username),
+            document_type="demo",
+            document_id="1b7d2f0c-9a51-4f39-a0d4-5a8b6c3d2e10",
+            version=1 if username == "dr_bob" else 2,
+            payload={"by": username},
+            pin=DEMO_SIGNING_PIN,
+            actor=Actor.system("test"),
+        )
+        assert selectors.signature_verify(signature=signature).valid
+    call_command("load_demo")  # again: nothing new is issued, the PINs stay
+    assert SigningCredential.objects.count() == signers.count() + 1
