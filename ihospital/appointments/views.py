@@ -168,7 +168,10 @@ def pay(request, appointment_id):
 @role_required(Role.PATIENT)
 def my_appointments(request):
     upcoming, past = selectors.split_upcoming_past(request.user)
-    return render(request, "appointments/my_appointments.html", {"upcoming": upcoming, "past": past})
+    persons = visit_person_list(account=request.user, actor=Actor.of(request.user, request))
+    return render(
+        request, "appointments/my_appointments.html", {"upcoming": upcoming, "past": past, "visit_persons": persons}
+    )
 
 
 def _checkout_state(request, appointment) -> str:

@@ -210,3 +210,24 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_id} −{self.minutes_before} min"
+
+
+class HisVisitHistoryCopy(models.Model):
+    """The last in-person visit history read from the HIS for one visit person: shown, with the time it
+    was read, while the HIS or its gateway cannot be reached. Replaced by every successful read."""
+
+    visit_person = models.OneToOneField(
+        "accounts.VisitPerson",
+        verbose_name=_("visit person"),
+        on_delete=models.PROTECT,
+        related_name="his_history_copy",
+    )
+    visits = models.JSONField(_("visits"))
+    read_at = models.DateTimeField(_("read at"))
+
+    class Meta:
+        verbose_name = _("copy of the HIS visit history")
+        verbose_name_plural = _("copies of the HIS visit history")
+
+    def __str__(self) -> str:
+        return f"{self.visit_person} @ {self.read_at:%Y-%m-%d %H:%M}"

@@ -4,16 +4,23 @@ patients'. Reads of the room are audited."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 
-from ihospital.accounts.models import User
+from ihospital.accounts.models import User, VisitPerson
 from ihospital.appointments.models import Appointment
 from ihospital.audit.services import Actor, record
-from ihospital.consultations.models import Consultation, Message, Recording
+from ihospital.consultations.models import Consultation, HisVisitHistoryCopy, Message, Recording
 from ihospital.core.errors import CoreError, DomainError
+from ihospital.core.time import now
+from ihospital.integrations import his
+from ihospital.integrations.his import codec
+from ihospital.integrations.his.base import HisError, HistoryQuery
+from ihospital.integrations.his.base import Visit as HisVisit
 
 RELATED = (
     "appointment__visit_person",
@@ -155,3 +162,75 @@ def schedule_stop_preview(schedule_ids: list[int]) -> StopPreview:
         waiting=counts.get(status.WAITING, 0),
         in_consultation=in_consultation,
     )
+
+
+# --- visit history (门诊就诊记录): online visits here, in-person ones from the HIS -----------------------
+@dataclass(frozen=True)
+class OnlineVisit:
+    consultation: Consultation
+    date: date
+    department: str
+    doctor: str
+    complaint: str
+
+
+@dataclass(frozen=True)
+class VisitHistoryPage:
+    person: VisitPerson
+    online: list[OnlineVisit]
+    his_visits: tuple[HisVisit, ...]
+    his_state: str  # "live", "copy" (the HIS is unreachable: the last read), "unavailable", "not_linked"
+    his_read_at: datetime | None
+
+
+ONLINE_VISITS = (Consultation.Status.COMPLETED, Consultation.Status.REFERRED, Consultation.Status.AUTO_COMPLETED)
+
+
+def access_history_person_for_patient(*, user: User, public_id: UUID | str) -> VisitPerson:
+    """One of the patient's own visit persons (removed ones too: their history stays theirs); else 404."""
+    try:
+        return VisitPerson.objects.get(public_id=public_id, account=user)
+    except (VisitPerson.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+
+
+def visit_history_read(*, person: VisitPerson, actor: Actor) -> VisitHistoryPage:
+    """The person's earlier visits at this hospital: online ones from our database, in-person ones from the
+    HIS (live; its last copy, with its time, when the HIS cannot be reached). The caller has authorised
+    the reader. Calls the HIS: never inside a transaction. Audited ``visit_history.read`` (with where the
+    in-person part came from)."""
+    online = [
+        OnlineVisit(
+            consultation=c,
+            date=c.appointment.schedule.date,
+            department=str(c.appointment.schedule.department),
+            doctor=c.doctor.display_name,
+            complaint=c.appointment.complaint,
+        )
+        for c in Consultation.objects.filter(appointment__visit_person=person, status__in=ONLINE_VISITS)
+        .select_related("appointment__schedule__department", "doctor")
+        .order_by("-appointment__schedule__date", "-id")
+    ]
+    his_visits: tuple[HisVisit, ...] = ()
+    read_at: datetime | None = None
+    if not person.his_patient_id:
+        state = "not_linked"
+    else:
+        try:
+            his_visits = his.client().visit_history(HistoryQuery(patient_id=person.his_patient_id)).visits
+            state, read_at = "live", now()
+        except HisError:
+            copy = HisVisitHistoryCopy.objects.filter(visit_person=person).first()
+            state = "copy" if copy else "unavailable"
+            if copy:
+                his_visits = tuple(codec.from_dict(HisVisit, item) for item in copy.visits)
+                read_at = copy.read_at
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="visit_history.read",
+            target_type="visit_person",
+            target_id=str(person.public_id),
+            details={"his": state, "online": len(online), "in_person": len(his_visits)},
+        )
+    return VisitHistoryPage(person=person, online=online, his_visits=his_visits, his_state=state, his_read_at=read_at)

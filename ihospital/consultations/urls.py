@@ -14,6 +14,8 @@ urlpatterns = [
     path("staff/consultations/<uuid:consultation_id>/call/", views.call, name="call"),
     path("staff/consultations/<uuid:consultation_id>/no-show/", views.mark_no_show, name="no_show"),
     path("staff/consultations/<uuid:consultation_id>/", views.doctor_room, name="doctor_room"),
+    path("staff/consultations/<uuid:consultation_id>/history/", views.doctor_visit_history, name="doctor_history"),
+    path("p/visit-persons/<uuid:visit_person_id>/visits/", views.my_visits, name="my_visits"),
     path("staff/consultations/<uuid:consultation_id>/end/", views.end, name="end"),
     path("staff/consultations/<uuid:consultation_id>/recordings/", views.recording_start, name="recording_start"),
     path(

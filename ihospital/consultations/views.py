@@ -22,6 +22,7 @@ from ihospital.audit.services import Actor
 from ihospital.consultations import selectors, services
 from ihospital.consultations.errors import ConsultationError
 from ihospital.consultations.models import Consultation
+from ihospital.consultations.services.history import his_history_copy_keep
 from ihospital.core.errors import DomainError
 from ihospital.core.files.responses import private_file_response
 from ihospital.core.time import now
@@ -384,3 +385,30 @@ def audit_detail(request, consultation_id):
             "recordings": list(consultation.recordings.all()),
         },
     )
+
+
+def _visit_history(request, person, back_url: str, *, base_template: str):
+    """The history page of ``person`` (already authorised): the HIS read outside any transaction, its
+    copy kept for when the HIS is down."""
+    page = selectors.visit_history_read(person=person, actor=_actor(request))
+    if page.his_state == "live" and page.his_read_at is not None:
+        his_history_copy_keep(person=person, visits=page.his_visits, read_at=page.his_read_at)
+    context = {"page": page, "back_url": back_url, "base_template": base_template}
+    return render(request, "consultations/visit_history.html", context)
+
+
+@role_required(Role.DOCTOR)
+@require_GET
+def doctor_visit_history(request, consultation_id):
+    """The earlier visits of the patient of one of the doctor's own consultations (now or past)."""
+    consultation = _own_or_404(request, consultation_id)
+    back = reverse("consultations:doctor_room", kwargs={"consultation_id": consultation_id})
+    return _visit_history(request, consultation.appointment.visit_person, back, base_template="web/staff_base.html")
+
+
+@role_required(Role.PATIENT)
+@require_GET
+def my_visits(request, visit_person_id):
+    """就诊记录: one of the patient's visit persons' visits at this hospital."""
+    person = selectors.access_history_person_for_patient(user=request.user, public_id=visit_person_id)
+    return _visit_history(request, person, reverse("appointments:mine"), base_template="web/patient_base.html")

@@ -301,6 +301,16 @@ PAGES: dict[str, Page] = {
     "staff/consultations/<uuid:consultation_id>/": Page(
         "consultations:doctor_room", DOCTOR, setup=_consultation(world.in_progress), owners=BOB, intruders=NOT_BOB
     ),
+    "staff/consultations/<uuid:consultation_id>/history/": Page(
+        "consultations:doctor_history", DOCTOR, setup=_consultation(world.in_progress), owners=BOB, intruders=NOT_BOB
+    ),
+    "p/visit-persons/<uuid:visit_person_id>/visits/": Page(
+        "consultations:my_visits",
+        PATIENT,
+        setup=lambda w: Call({"visit_person_id": world.visit_person(w).public_id}),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
     "staff/consultations/<uuid:consultation_id>/end/": Page(
         "consultations:end",
         DOCTOR,

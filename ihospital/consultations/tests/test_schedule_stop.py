@@ -211,8 +211,12 @@ def test_the_back_offices_stop_action_goes_through_the_service(alice, dr_bob, co
     with commit():
         response = client.post(
             "/admin/scheduling/schedule/",
-            {"action": "stop_schedules", "_selected_action": [appointment.schedule_id], "reason": REASON,
-             "confirm": "yes"},
+            {
+                "action": "stop_schedules",
+                "_selected_action": [appointment.schedule_id],
+                "reason": REASON,
+                "confirm": "yes",
+            },
             follow=True,
         )
     assert response.status_code == 200
