@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -5,9 +7,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import SetPasswordMixin, UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -20,6 +24,7 @@ from ihospital.accounts.backoffice import (
     account_password_reset,
     check_account_change,
     check_password,
+    staff_second_factor_reset,
 )
 from ihospital.accounts.models import CLINICAL_ROLES, STAFF_ROLES, Authenticator, Role, User
 from ihospital.accounts.phone import normalize_phone
@@ -99,7 +104,7 @@ class UserAdmin(RoleAdmin, DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Identity"), {"fields": ("full_name", "masked_phone", "role", "title", "practice_certificate_no")}),
-        (_("Access"), {"fields": ("is_active", "is_staff", "last_login", "date_joined")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "last_login", "date_joined", "second_factor")}),
     )
     add_fieldsets = (
         (
@@ -120,8 +125,49 @@ class UserAdmin(RoleAdmin, DjangoUserAdmin):
     )
     # The user name is the sign-in name and the phone a patient's identity; is_staff follows the role.
     # The phone is shown masked: the back office manages accounts, it has no need to call anyone.
-    readonly_fields = ("username", "masked_phone", "is_staff", "last_login", "date_joined")
+    readonly_fields = ("username", "masked_phone", "is_staff", "last_login", "date_joined", "second_factor")
     actions = ["deactivate_accounts"]
+
+    @admin.display(description=_("second factor"))
+    def second_factor(self, obj: User) -> str:
+        """Whether the account has an authenticator, with the way to reset it (a lost phone)."""
+        if obj.pk is None or obj.role == Role.PATIENT:
+            return "—"
+        has_totp = TOTPDevice.objects.filter(user_id=obj.pk, confirmed=True).exists()
+        status = gettext("Authenticator set up") if has_totp else gettext("No authenticator")
+        url = reverse("admin:accounts_user_second_factor", args=(obj.pk,))
+        return format_html('{} · <a href="{}">{}</a>', status, url, gettext("Reset the second factor"))
+
+    def get_urls(self):
+        reset = self.admin_site.admin_view(self.second_factor_reset)
+        return [path("<id>/second-factor/", reset, name="accounts_user_second_factor"), *super().get_urls()]
+
+    def second_factor_reset(self, request, id):
+        """Ask, then reset (``staff_second_factor_reset``): the staff member sets up a new authenticator, with
+        their password, at the next sign-in."""
+        user = self.get_object(request, unquote(id))
+        if user is None:
+            raise Http404
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        error = ""
+        if request.method == "POST":
+            try:
+                staff_second_factor_reset(user=user, actor=Actor.of(request.user, request))
+            except DomainError as refused:
+                error = refused.message
+            else:
+                messages.success(request, gettext("Second factor reset; the account was signed out everywhere."))
+                return HttpResponseRedirect(reverse("admin:accounts_user_change", args=(user.pk,)))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Reset the second factor: %s") % user.get_username(),
+            "opts": self.opts,
+            "original": user,
+            "error": error,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/accounts/user/second_factor_reset.html", context)
 
     @admin.display(description=_("mobile number"))
     def masked_phone(self, obj: User) -> str:
@@ -259,3 +305,13 @@ class AuthenticatorAdmin(RoleAdmin):
     @admin.display(description=_("last used at"), ordering="last_used_at")
     def last_used(self, device: Authenticator):
         return device.last_used_at
+
+
+def _staff_sign_in_instead(request, extra_context=None):
+    """The back office has no sign-in of its own: back-office staff sign in on the staff page, with their
+    password and authenticator code, and come back. (Django's admin login would take a password alone.)"""
+    target = request.GET.get("next") or reverse("admin:index")
+    return redirect(f"{reverse('accounts:staff_sign_in')}?{urlencode({'next': target})}")
+
+
+admin.site.login = _staff_sign_in_instead  # type: ignore[method-assign]

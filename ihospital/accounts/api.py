@@ -129,7 +129,11 @@ staff_router = Router(tags=["account"], auth=STAFF)
 
 @staff_router.post("/auth/token", response={201: TokenOut}, auth=None)
 def staff_token(request, body: StaffTokenRequest):
-    """Exchange a staff user name and password for a Bearer token. Public; locked after 5 failures."""
+    """Exchange a staff user name, password and (for the roles that need it) authenticator code for a Bearer
+    token. Public; locked after 5 failures. Refuses: account.credentials_wrong, account.staff_locked,
+    account.second_factor_required (no ``otp_code``), account.second_factor_not_set_up (set the
+    authenticator up by signing in on the web first), account.second_factor_wrong,
+    account.password_expired (change it on the web)."""
     user = services.staff_sign_in(
         request=request,
         username=body.username,
@@ -137,6 +141,7 @@ def staff_token(request, body: StaffTokenRequest):
         actor=Actor.of(None, request),
         roles=CLINICAL_ROLES,
     )
+    services.staff_token_second_step(user=user, otp_code=body.otp_code or "", actor=Actor.of(user, request))
     secret, token = services.api_token_issue(user=user, actor=Actor.of(user, request))
     return Status(201, {"token": secret, "expires_at": token.expires_at})
 

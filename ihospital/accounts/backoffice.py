@@ -20,9 +20,12 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ihospital.accounts.errors import AccountError
-from ihospital.accounts.models import ADMIN_ROLES, CLINICAL_ROLES, ApiToken, Role, User
+from ihospital.accounts.models import ADMIN_ROLES, CLINICAL_ROLES, ApiToken, Role, User, UserSession
+from ihospital.accounts.passwords import password_set
 from ihospital.accounts.selectors import token_cache_key
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import DomainError, ErrorCode
@@ -177,7 +180,9 @@ def account_password_reset(*, user: User, password: str, actor: Actor) -> None:
 
     Refuses: account.own_account (own password: not from the back office), account.password_not_used
     (patients sign in by SMS code), account.password_invalid (AUTH_PASSWORD_VALIDATORS; the reasons in
-    ``fields["password"]``). Side effects: the password hash; the account's API tokens revoked and its
+    ``fields["password"]``). Side effects: the password hash (and the old one into the history); the
+    password marked to be changed at the next sign-in (``password_changed_at`` empty); the account's API
+    tokens revoked and its
     browser sessions ended (a stolen password must stop working everywhere); an audit entry
     ``account.password_reset`` {tokens_revoked, sessions_ended}. The password itself is never recorded.
     """
@@ -189,8 +194,9 @@ def account_password_reset(*, user: User, password: str, actor: Actor) -> None:
     if reasons:
         text = " ".join(reasons)
         raise DomainError(AccountError.PASSWORD_INVALID, fields={"password": text}, reasons=text)
-    user.set_password(password)
-    User.objects.filter(pk=user.pk).update(password=user.password)
+    password_set(user=user, password=password)
+    # Set by someone else: the staff member chooses their own at the next sign-in (it counts as expired).
+    User.objects.filter(pk=user.pk).update(password_changed_at=None)
     revoked, ended = _api_tokens_revoke(user), _sessions_end(user)
     record(
         actor=actor,
@@ -226,4 +232,43 @@ def _sessions_end(user: User) -> int:
     ]
     for key in mine:
         store(session_key=key).delete()
+    UserSession.objects.filter(user=user, ended_at__isnull=True).update(
+        ended_at=now(), end_reason=UserSession.EndReason.RESET
+    )
     return len(mine)
+
+
+@transaction.atomic
+def staff_second_factor_reset(*, user: User, actor: Actor) -> None:
+    """Remove a staff member's authenticator app and recovery codes (a lost phone, a stolen one). At their
+    next sign-in they set up a new one, with their password. Preconditions: the actor is a security
+    administrator.
+
+    Refuses: account.own_account (another security administrator does it), account.password_not_used
+    (patients), account.no_second_factor (nothing to reset). Side effects: the devices deleted; the
+    account's API tokens revoked and browser sessions ended; an audit entry ``account.second_factor_reset``
+    {authenticators, recovery_codes, tokens_revoked, sessions_ended}.
+    """
+    if actor.public_id == str(user.public_id):
+        raise DomainError(AccountError.OWN_ACCOUNT)
+    if user.role == Role.PATIENT:
+        raise DomainError(AccountError.PASSWORD_NOT_USED)
+    authenticators, _kinds = TOTPDevice.objects.filter(user_id=user.pk).delete()
+    recovery = StaticDevice.objects.filter(user_id=user.pk).count()
+    StaticToken.objects.filter(device__user_id=user.pk).delete()
+    StaticDevice.objects.filter(user_id=user.pk).delete()
+    if not (authenticators or recovery):
+        raise DomainError(AccountError.NO_SECOND_FACTOR)
+    revoked, ended = _api_tokens_revoke(user), _sessions_end(user)
+    record(
+        actor=actor,
+        action="account.second_factor_reset",
+        target_type="user",
+        target_id=str(user.public_id),
+        details={
+            "authenticators": authenticators,
+            "recovery_codes": bool(recovery),
+            "tokens_revoked": revoked,
+            "sessions_ended": ended,
+        },
+    )

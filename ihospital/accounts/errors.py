@@ -93,9 +93,34 @@ class AccountError:
     TOTP_WAIT = ErrorCode("account.totp_wait", _("Wait %(seconds)s seconds before entering another code."), status=429)
     TOTP_PASSWORD_REQUIRED = ErrorCode(
         "account.totp_password_required",
-        _("Enter your password to replace the authenticator app."),
+        _("Enter your password to set up or replace the authenticator app."),
         status=422,
     )
+
+    SECOND_FACTOR_REQUIRED = ErrorCode(
+        "account.second_factor_required",
+        _("Enter the current code of your authenticator app (or one of your recovery codes) as otp_code."),
+        status=401,
+    )
+    SECOND_FACTOR_NOT_SET_UP = ErrorCode(
+        "account.second_factor_not_set_up",
+        _("Your role signs in with an authenticator app. Sign in once on the web to set it up."),
+        status=403,
+    )
+    SECOND_FACTOR_WRONG = ErrorCode(
+        "account.second_factor_wrong",
+        _("This code is not correct. %(remaining)s tries left."),
+        status=401,
+    )
+    SIGN_IN_STEP_EXPIRED = ErrorCode(
+        "account.sign_in_step_expired", _("The sign-in took too long. Enter your password again."), status=401
+    )
+    PASSWORD_EXPIRED = ErrorCode(
+        "account.password_expired",
+        _("Your password is older than %(days)s days. Change it on the web sign-in page first."),
+        status=403,
+    )
+    PASSWORD_WRONG = ErrorCode("account.password_wrong", _("Your current password is not correct."), status=400)
 
     # Back office (security administrators managing accounts)
     CHANGE_INVALID = ErrorCode("account.change_invalid", _("Please correct the highlighted fields."), status=422)
@@ -114,6 +139,9 @@ class AccountError:
         "account.password_not_used", _("Patients sign in with an SMS code; they have no password."), status=409
     )
     ALREADY_ACTIVE = ErrorCode("account.already_active", _("This account is already active."), status=409)
+    NO_SECOND_FACTOR = ErrorCode(
+        "account.no_second_factor", _("This account has no authenticator or recovery codes to reset."), status=409
+    )
     ALREADY_INACTIVE = ErrorCode("account.already_inactive", _("This account is already deactivated."), status=409)
 
 

@@ -14,12 +14,17 @@ device row is locked while a code is checked.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from base64 import b32encode
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ihospital.accounts.errors import AccountError
@@ -28,6 +33,9 @@ from ihospital.audit.services import Actor, record
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.core.time import now, seconds_until
 
+RECOVERY_DEVICE_NAME = "recovery codes"
+DEMO_DEVICE_NAME = "demo authenticator"  # the demo's known keys: their codes are shown on /dev/totp/
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 IDENTITY_CHECK_MAX_FAILURES = 5
 IDENTITY_CHECK_LOCK_SECONDS = 15 * 60
 DEVICE_NAME = "authenticator"
@@ -188,19 +196,18 @@ def totp_enrolment_begin(*, user: User, password: str = "", actor: Actor) -> TOT
     """Start setting up an authenticator app: a pending (unconfirmed) TOTP device with a fresh random key,
     replacing any earlier pending one. It is used for nothing until ``totp_device_confirm``.
 
-    With an active device this is a replacement: the password is required and checked by
-    ``staff_identity_confirm`` (so it counts towards the same lock, and a success is also an identity
-    confirmation); the active device keeps working until the new one is confirmed.
+    The password is required and checked by ``staff_identity_confirm`` (so it counts towards the same lock,
+    and a success is also an identity confirmation). With an active device this is a replacement: the
+    active device keeps working until the new one is confirmed.
     Refuses: core.forbidden, account.totp_password_required, and the refusals of
     ``staff_identity_confirm``. Side effects: an ``account.totp_enrolment_begin`` audit entry.
     """
     _require_staff(user)
     replacing = totp_device_of(user, confirmed=True) is not None
-    if replacing:
-        if not password:
-            message = AccountError.TOTP_PASSWORD_REQUIRED.message
-            raise DomainError(AccountError.TOTP_PASSWORD_REQUIRED, fields={"password": message})
-        staff_identity_confirm(user=user, password=password, actor=actor)
+    if not password:
+        message = AccountError.TOTP_PASSWORD_REQUIRED.message
+        raise DomainError(AccountError.TOTP_PASSWORD_REQUIRED, fields={"password": message})
+    staff_identity_confirm(user=user, password=password, actor=actor)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one enrolment at a time per user
         TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).delete()
@@ -270,3 +277,134 @@ def totp_enrolment_cancel(*, user: User, actor: Actor) -> None:
             record(
                 actor=actor, action="account.totp_enrolment_cancel", target_type="user", target_id=str(user.public_id)
             )
+
+
+# --- the second factor at sign-in (issue 10 point 5) ------------------------------------------------
+
+
+def second_factor_required(user: User) -> bool:
+    """Whether ``user``'s role signs in with an authenticator code too (settings.STAFF_TOTP_ROLES)."""
+    return user.role in settings.STAFF_TOTP_ROLES
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user_id=user.pk, device__name=RECOVERY_DEVICE_NAME).count()
+
+
+def _recovery_digest(code: str) -> str:
+    """What is stored of a recovery code: a keyed hash, short enough for django-otp's token column (16)."""
+    normal = code.replace("-", "").replace(" ", "").strip().lower()
+    return hmac.new(settings.SECRET_KEY.encode(), f"recovery:{normal}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def staff_second_factor_verify(*, user: User, code: str, actor: Actor) -> str:
+    """The second step of a staff sign-in: the current code of the user's authenticator app, or one of
+    their recovery codes (used up by this). Returns the method ("totp" or "recovery_code").
+
+    Failures count towards the identity check's lock (5 in a row lock for 15 minutes); a TOTP code is
+    accepted once (django-otp keeps the last time step used). Refuses: account.totp_not_enrolled (no
+    active authenticator), account.second_factor_wrong, account.identity_check_locked, account.totp_wait.
+    Side effects: ``account.second_factor_verified`` {method, recovery_codes_left} or, committed,
+    ``account.second_factor_refused`` {code}.
+    """
+    code = (code or "").replace(" ", "").strip()
+    method = "totp" if code.isdigit() else "recovery_code"
+    with transaction.atomic():
+        throttle = _locked_throttle(user)
+        refusal = _second_factor_refusal(throttle, user, method, code)
+        if refusal is None:
+            IdentityCheckThrottle.objects.filter(pk=throttle.pk).update(failures=0, locked_until=None)
+            details = {"method": method}
+            if method == "recovery_code":
+                details["recovery_codes_left"] = recovery_codes_left(user)
+            record(
+                actor=actor,
+                action="account.second_factor_verified",
+                target_type="user",
+                target_id=str(user.public_id),
+                details=details,
+            )
+            return method
+        record(
+            actor=actor,
+            action="account.second_factor_refused",
+            target_type="user",
+            target_id=str(user.public_id),
+            details={"method": method, "code": refusal.code},
+        )
+    raise refusal
+
+
+def _second_factor_refusal(throttle, user: User, method: str, code: str) -> DomainError | None:
+    if throttle.locked_until and throttle.locked_until > now():
+        return DomainError(AccountError.IDENTITY_CHECK_LOCKED, minutes=_minutes_until(throttle))
+    if method == "totp":
+        device = TOTPDevice.objects.select_for_update().filter(user_id=user.pk, confirmed=True).order_by("-pk").first()
+        if device is None:
+            return DomainError(AccountError.TOTP_NOT_ENROLLED)
+    else:
+        device = StaticDevice.objects.select_for_update().filter(user_id=user.pk, name=RECOVERY_DEVICE_NAME).first()
+        code = _recovery_digest(code)
+    if device is not None:
+        allowed, data = device.verify_is_allowed()
+        if not allowed:
+            return _wait(data)
+        if device.verify_token(code):  # a recovery code's token row is deleted: used once
+            return None
+    failure = _count_failure(throttle, field="code")
+    if failure.code == AccountError.IDENTITY_CHECK_LOCKED.code:
+        return failure
+    remaining = failure.params["remaining"]
+    message = AccountError.SECOND_FACTOR_WRONG.message % {"remaining": remaining}
+    return DomainError(AccountError.SECOND_FACTOR_WRONG, fields={"code": message}, remaining=remaining)
+
+
+def recovery_codes_generate(*, user: User, actor: Actor) -> list[str]:
+    """Replace ``user``'s recovery codes with RECOVERY_CODE_COUNT new ones, each good for one sign-in
+    instead of an authenticator code (a lost phone). Returned once, in plain text, to show to the user;
+    only keyed hashes are stored (django-otp's static device). Audited as account.recovery_codes_generate."""
+    _require_staff(user)
+    codes = [
+        "-".join("".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(5)) for _ in range(2))
+        for _ in range(settings.RECOVERY_CODE_COUNT)
+    ]
+    with transaction.atomic():
+        StaticDevice.objects.filter(user_id=user.pk, name=RECOVERY_DEVICE_NAME).delete()
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+        StaticToken.objects.bulk_create([StaticToken(device=device, token=_recovery_digest(c)) for c in codes])
+        record(
+            actor=actor,
+            action="account.recovery_codes_generate",
+            target_type="user",
+            target_id=str(user.public_id),
+            details={"count": len(codes)},
+        )
+    return codes
+
+
+def totp_device_install(*, user: User, key_hex: str, actor: Actor) -> TOTPDevice:
+    """Give ``user`` an active authenticator with a known key: for the demo only (its loader), so that the
+    printed staff logins work and /dev/totp/ can show each one's current code. Replaces their devices.
+    Audited as account.totp_demo_install."""
+    _require_staff(user)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user_id=user.pk).delete()
+        device = TOTPDevice.objects.create(user=user, name=DEMO_DEVICE_NAME, key=key_hex, confirmed=True)
+        record(actor=actor, action="account.totp_demo_install", target_type="user", target_id=str(user.public_id))
+    return device
+
+
+def totp_current_code(device: TOTPDevice) -> tuple[str, int]:
+    """The code ``device`` shows now and the seconds it stays valid (the demo's developer page)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = now().timestamp()
+    return f"{totp.token():0{device.digits}d}", int(device.step - (totp.time - device.t0) % device.step)
+
+
+def demo_devices():
+    """The demo's authenticators (DEMO_DEVICE_NAME), with their users, by user name."""
+    return (
+        TOTPDevice.objects.filter(name=DEMO_DEVICE_NAME, confirmed=True)
+        .select_related("user")
+        .order_by("user__username")
+    )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -49,6 +50,9 @@ class User(PublicIdModel, AbstractUser):
     # The language this person chose for the interface; messages sent to them later (an SMS caused by a
     # doctor working in English, a reminder from a task) are rendered in it. Blank: the hospital's default.
     language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
+    # Staff passwords expire PASSWORD_MAX_AGE_DAYS after this (set by accounts.passwords); empty: the password
+    # was set by a security administrator and must be changed at the next sign-in.
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True, default=timezone.now)
 
     objects = HospitalUserManager()
 
@@ -292,3 +296,50 @@ class Authenticator(TOTPDevice):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a staff member's earlier passwords: a new one may not repeat the last
+    PASSWORD_HISTORY_COUNT (passwords.PasswordHistoryValidator). Hashes only, never a password."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("earlier password")
+        verbose_name_plural = _("earlier passwords")
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.created_at:%Y-%m-%d}"
+
+
+class UserSession(models.Model):
+    """A staff member's browser session, for the list of their active sessions (and signing the others out).
+    The session itself lives in Django's session store; this row says where and when it began, was last
+    seen (at most a minute late), and how it ended."""
+
+    class EndReason(models.TextChoices):
+        SIGNED_OUT = "signed_out", _("Signed out")
+        IDLE = "idle", _("Idle timeout")
+        ABSOLUTE = "absolute", _("Maximum session age")
+        ENDED_ELSEWHERE = "ended_elsewhere", _("Signed out from another session")
+        RESET = "reset", _("Ended by a security administrator")
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField(_("started at"))
+    last_seen_at = models.DateTimeField(_("last seen at"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("how it ended"), max_length=20, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [models.Index(fields=["user", "ended_at"], name="user_session_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.started_at:%Y-%m-%d %H:%M}"

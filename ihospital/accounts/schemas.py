@@ -33,8 +33,12 @@ class PrivacyNoticeOut(Schema):
 
 
 class StaffTokenRequest(Schema):
+    """Doctors and pharmacists (settings.STAFF_TOTP_ROLES) also send ``otp_code``: their authenticator's current
+    code or a recovery code. Without it: ``account.second_factor_required``."""
+
     username: str = Field(..., max_length=150)
     password: str = Field(..., max_length=128)
+    otp_code: str | None = Field(None, max_length=20, examples=["123456"])
 
 
 class IdentityConfirmIn(Schema):

@@ -108,3 +108,11 @@ def sms_code_pending(phone: str) -> PendingCode | None:
         expires_in=max(0, int((expires_at - now()).total_seconds())),
         resend_in=max(0, settings.SMS_RESEND_INTERVAL_SECONDS - elapsed),
     )
+
+
+def active_user(public_id: str) -> User | None:
+    """The active account with this public id, or None (a staff sign-in between its steps)."""
+    try:
+        return User.objects.filter(public_id=public_id, is_active=True).first()
+    except (ValueError, ValidationError):
+        return None

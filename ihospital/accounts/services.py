@@ -18,12 +18,13 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from ihospital.accounts import idcard, names
+from ihospital.accounts import idcard, identity, names, passwords
 from ihospital.accounts.errors import AccountError, VisitPersonError
 from ihospital.accounts.models import (
     ADMIN_ROLES,
@@ -367,6 +368,26 @@ def _count_failure_everywhere(*, username: str, actor: Actor) -> int:
     return wait
 
 
+def staff_token_second_step(*, user: User, otp_code: str, actor: Actor) -> None:
+    """After ``staff_sign_in`` checked the password of an API caller: the authenticator code its role needs
+    (identity.staff_second_factor_verify), and a password that has not expired.
+
+    Refuses (audited): account.second_factor_required (no code given), account.second_factor_not_set_up
+    (the authenticator is set up only on the web sign-in, where the QR code can be shown), the refusals of
+    ``staff_second_factor_verify``, account.password_expired."""
+    action = "account.staff_sign_in"
+    target = {"target_type": "user", "target_id": str(user.public_id)}
+    if identity.second_factor_required(user):
+        if identity.totp_device_of(user, confirmed=True) is None:
+            _refuse(actor, action, AccountError.SECOND_FACTOR_NOT_SET_UP, **target)
+        if not otp_code.strip():
+            message = AccountError.SECOND_FACTOR_REQUIRED.message
+            _refuse(actor, action, AccountError.SECOND_FACTOR_REQUIRED, fields={"otp_code": message}, **target)
+        identity.staff_second_factor_verify(user=user, code=otp_code, actor=actor)
+    if passwords.password_expired(user):
+        _refuse(actor, action, AccountError.PASSWORD_EXPIRED, days=settings.PASSWORD_MAX_AGE_DAYS, **target)
+
+
 def api_token_issue(*, user: User, actor: Actor) -> tuple[str, ApiToken]:
     """Create a Bearer token; the secret is returned once and only its hash is kept."""
     secret = secrets.token_urlsafe(32)
@@ -658,6 +679,32 @@ def staff_account_create(*, data: StaffAccountInput, actor: Actor) -> User:
             details={"role": data.role},
         )
     return user
+
+
+def staff_password_change(*, user: User, current_password: str, new_password: str, actor: Actor) -> None:
+    """A staff member changes their own password (also when it has expired, before the sign-in finishes).
+
+    Refuses (audited as account.password_change.refused): account.password_wrong (field current_password),
+    account.password_invalid (AUTH_PASSWORD_VALIDATORS: length, complexity, not one of the last
+    PASSWORD_HISTORY_COUNT; the reasons in field new_password). Side effects: the password, its history and
+    ``password_changed_at`` (accounts.passwords.password_set); an audit entry account.password_change.
+    Other browser sessions of the user stop working (Django checks the password hash of each session).
+    """
+    action = "account.password_change"
+    target = {"target_type": "user", "target_id": str(user.public_id)}
+    account = User.objects.get(pk=user.pk)
+    if not account.check_password(current_password or ""):
+        message = AccountError.PASSWORD_WRONG.message
+        _refuse(actor, action, AccountError.PASSWORD_WRONG, fields={"current_password": message}, **target)
+    try:
+        validate_password(new_password, account)
+    except ValidationError as error:
+        text = " ".join(error.messages)
+        _refuse(actor, action, AccountError.PASSWORD_INVALID, fields={"new_password": text}, reasons=text, **target)
+    with transaction.atomic():
+        passwords.password_set(user=account, password=new_password)
+        record(actor=actor, action=action, target_type="user", target_id=str(user.public_id))
+    user.password, user.password_changed_at = account.password, account.password_changed_at
 
 
 @transaction.atomic

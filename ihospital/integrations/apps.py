@@ -8,9 +8,9 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Outside systems")
 
     def ready(self) -> None:
-        from ihospital.core import outbox
         from functools import partial
 
+        from ihospital.core import outbox
         from ihospital.integrations import his, sms, video
 
         outbox.register("sms.send", sms.deliver_from_outbox)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from ihospital.accounts.idcard import check_character
 
 DEMO_STAFF_PASSWORD = "Demo-Hospital-2026"
 DEMO_SIGNING_PIN = "246810"  # every demo doctor's and pharmacist's signing PIN (docs/signatures.md)
+
+
+def totp_key(username: str) -> str:
+    """The demo authenticator key of a staff member (hex, 20 bytes): known, so that the demo's printed logins
+    work and /dev/totp/ shows the current codes. Never used outside the demo."""
+    return hashlib.sha1(f"ihospital demo authenticator {username}".encode(), usedforsecurity=False).hexdigest()
+
 
 # (code, Chinese, English, description)
 DEPARTMENTS = [

@@ -131,6 +131,10 @@ PAGES: dict[str, Page] = {
     "p/sign-in/": Page("accounts:patient_sign_in"),
     "privacy/": Page("accounts:privacy_notice"),
     "staff/sign-in/": Page("accounts:staff_sign_in"),
+    # The steps after the password: without a sign-in under way they send the caller back to its start.
+    "staff/sign-in/verify/": Page(
+        "accounts:staff_sign_in_verify", setup=lambda w: Call(status=302, to="/staff/sign-in/")
+    ),
     "sign-out/": Page("accounts:sign_out", method="POST", setup=lambda w: Call(status=302, to="/")),
     # The payment provider's notifications: authenticated by their signature, not by a session.
     "payments/notify/<slug:provider>/": Page(
@@ -139,6 +143,7 @@ PAGES: dict[str, Page] = {
     # Dev and sandbox routes: only when their switch is on (DEBUG turns the dev inbox and the video sandbox
     # on; the cashier exists while the sandbox is the payment provider).
     "dev/sms/": Page("dev:sms_inbox", gate="DEV_INBOX_ENABLED"),
+    "dev/totp/": Page("accounts:dev_totp", gate="DEV_INBOX_ENABLED"),
     "sandbox/pay/faults/": Page("sandbox_pay:faults", gate="DEV_INBOX_ENABLED"),
     "sandbox/pay/<str:out_trade_no>/": Page("sandbox_pay:cashier", gate="PAYMENT_PROVIDER", setup=_cashier),
     "sandbox/video/v1/meetings/create": Page("sandbox_video:create", method="POST", gate="CLOUD_VIDEO", refused=401),
@@ -356,6 +361,9 @@ PAGES: dict[str, Page] = {
     "staff/signing-pin/": Page("signatures:signing_pin", SIGNERS),
     "staff/": Page("web:staff_home", STAFF),
     "staff/security/": Page("accounts:staff_security", STAFF),
+    "staff/sessions/": Page("accounts:staff_sessions", STAFF),
+    # A signed-in staff member changes their password here; someone signing in with an expired one too.
+    "staff/password/": Page("accounts:staff_password", STAFF),
     "staff/messages/": Page("notifications:staff_messages", STAFF),
     "staff/messages/read-all/": Page(
         "notifications:staff_mark_all_read", STAFF, "POST", setup=lambda w: Call(status=302, to="/staff/messages/")

@@ -21,6 +21,10 @@ from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 
 import config.settings as configured
+from ihospital.accounts import identity
+from ihospital.accounts.models import User
+from ihospital.accounts.tests.totp import code as totp_code
+from ihospital.accounts.tests.totp import enrol
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.services import appointment_book, appointment_checkout
 from ihospital.appointments.tests.factories import booking, online_schedule, visit_person
@@ -103,10 +107,19 @@ def consent_if_asked(page: Page, live_server) -> None:
 
 
 def sign_in_staff(page: Page, live_server, username: str, then: str) -> None:
+    """The staff sign-in as a person does it: password, then the code of their authenticator app (the
+    persona gets one with a known key first, as the demo's staff have)."""
+    user = User.objects.get(username=username)
+    if identity.second_factor_required(user) and identity.totp_device_of(user, confirmed=True) is None:
+        enrol(user)
     page.goto(f"/staff/sign-in/?next={then}")
     page.locator("[name=username]").fill(username)
     page.locator("[name=password]").fill(PASSWORD)
     page.locator("form button.btn-primary").click()
+    if identity.second_factor_required(user):
+        expect(page.get_by_test_id("sign-in-verify")).to_be_visible()
+        page.locator("[name=code]").fill(totp_code(user))
+        page.get_by_test_id("verify").click()
     expect(page).to_have_url(f"{live_server.url}{then}")
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from ihospital.accounts.models import User
+from ihospital.accounts.tests.totp import code, enrol
 from ihospital.integrations.models import SandboxSms
 
 P = "/api/patient/v1"
@@ -86,7 +87,8 @@ def test_errors_speak_the_callers_language(db):
 def test_staff_token_for_clinical_roles_only(dr_bob, admin):
     from ihospital.core.testing.personas import PASSWORD
 
-    ok = post(Client(), f"{S}/auth/token", {"username": "dr_bob", "password": PASSWORD})
+    enrol(dr_bob)
+    ok = post(Client(), f"{S}/auth/token", {"username": "dr_bob", "password": PASSWORD, "otp_code": code(dr_bob)})
     assert ok.status_code == 201
     me = Client(headers={"Authorization": f"Bearer {ok.json()['token']}"}).get(f"{S}/me").json()
     assert me["role"] == "doctor"

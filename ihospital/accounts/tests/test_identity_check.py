@@ -164,7 +164,9 @@ def test_non_staff_cannot_confirm_or_enrol(alice):
 
 def test_an_authenticator_is_active_only_after_a_valid_code(dr_bob):
     actor = Actor.of(dr_bob)
-    device = identity.totp_enrolment_begin(user=dr_bob, actor=actor)
+    no_password = refused(lambda: identity.totp_enrolment_begin(user=dr_bob, actor=actor))
+    assert no_password.code == "account.totp_password_required"  # enrolment needs the password
+    device = identity.totp_enrolment_begin(user=dr_bob, password=PASSWORD, actor=actor)
     assert not device.confirmed
     assert refused(lambda: confirm(dr_bob, totp_code=code_for(device))).code == "account.totp_not_enrolled"
 
@@ -214,7 +216,8 @@ def test_the_security_page_walks_through_enrolment(dr_bob):
     client = signed_in(dr_bob)
     page = client.get(SECURITY)
     assert page.status_code == 200 and 'data-testid="totp-begin"' in page.content.decode()
-    assert client.post(SECURITY, {"action": "begin"}).status_code == 302
+    assert client.post(SECURITY, {"action": "begin"}).context["password_form"].errors["password"]
+    assert client.post(SECURITY, {"action": "begin", "password": PASSWORD}).status_code == 302
 
     page = client.get(SECURITY).content.decode()
     device = TOTPDevice.objects.get(user=dr_bob, confirmed=False)
@@ -228,6 +231,8 @@ def test_the_security_page_walks_through_enrolment(dr_bob):
     assert bad.status_code == 200 and bad.context["code_form"].errors["code"]
     TOTPDevice.objects.update(throttling_failure_timestamp=now() - timedelta(minutes=1))
     assert client.post(SECURITY, {"action": "confirm", "code": code_for(device)}).status_code == 302
+    codes = client.get(SECURITY).content.decode()  # recovery codes, shown once
+    assert codes.count('data-testid="recovery-code"') == 10
     page = client.get(SECURITY).content.decode()
     assert 'data-testid="totp-active"' in page and 'data-testid="totp-replace"' in page
     assert 'data-testid="totp-secret"' not in page  # the key is shown only while setting up

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from ihospital.accounts.tests.totp import code, enrol
 from ihospital.audit.models import AuditEvent
 from ihospital.core.testing.personas import PASSWORD
 
@@ -12,13 +13,18 @@ def sign_in(client: Client, username: str, password: str):
 
 
 def test_staff_sign_in_lands_on_the_workstation_of_their_role(dr_bob, carol):
+    enrol(dr_bob)
+    enrol(carol)
     client = Client()
     response = sign_in(client, "dr_bob", PASSWORD)
+    assert response.status_code == 302 and response.url == "/staff/sign-in/verify/"
+    response = client.post("/staff/sign-in/verify/", {"code": code(dr_bob)})
     assert response.status_code == 302 and response.url == "/staff/"
     page = client.get("/staff/", headers={"Accept-Language": "en"}).content.decode()
     assert "Online clinic" in page and "Prescription review" not in page
     pharmacist = Client()
     sign_in(pharmacist, "carol", PASSWORD)
+    pharmacist.post("/staff/sign-in/verify/", {"code": code(carol)})
     page = pharmacist.get("/staff/", headers={"Accept-Language": "en"}).content.decode()
     assert "Prescription review" in page and "Online clinic" not in page
     assert AuditEvent.objects.filter(action="account.staff_sign_in", actor_name="dr_bob").exists()

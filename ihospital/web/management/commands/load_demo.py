@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from ihospital.accounts import identity
 from ihospital.accounts import services as accounts
 from ihospital.accounts.models import User, VisitPerson
 from ihospital.appointments.models import Appointment
@@ -54,8 +55,14 @@ class Command(BaseCommand):
 
     def _staff(self, username, name, role, title, certificate="") -> User:
         existing = User.objects.filter(username=username).first()
-        if existing:
-            return existing
+        user = existing or self._staff_create(username, name, role, title, certificate)
+        # Roles that sign in with an authenticator get one with a known key (codes at /dev/totp/), unless
+        # the person set up their own meanwhile.
+        if identity.second_factor_required(user) and identity.totp_device_of(user, confirmed=True) is None:
+            identity.totp_device_install(user=user, key_hex=demo.totp_key(username), actor=LOADER)
+        return user
+
+    def _staff_create(self, username, name, role, title, certificate) -> User:
         return accounts.staff_account_create(
             data=accounts.StaffAccountInput(
                 username=username,
@@ -175,6 +182,7 @@ class Command(BaseCommand):
         for username, phone in demo.PATIENTS:
             out(f"  {username:<10} {phone}")
         out(f"\nStaff — {self.base_url}/staff/sign-in/ ; password for all: {demo.DEMO_STAFF_PASSWORD}")
+        out(f"  doctors, pharmacists and the back office then enter an authenticator code: {self.base_url}/dev/totp/")
         for username, name, role in [("dr_bob", "王建国", "doctor"), ("dr_erin", "李晓梅", "doctor")] + [
             (u, n, r) for u, n, r, _ in demo.OTHER_STAFF
         ]:
