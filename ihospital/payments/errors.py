@@ -33,3 +33,14 @@ class PaymentError:
     STATE_UNKNOWN = ErrorCode(
         "payment.state_unknown", _("The notification reports a state that is not understood."), status=400
     )
+    HIS_NOTE_REQUIRED = ErrorCode(
+        "payment.his_note_required", _("Say how the difference was resolved (a note is required)."), status=422
+    )
+    HIS_ALREADY_RESOLVED = ErrorCode(
+        "payment.his_already_resolved", _("This difference is already resolved."), status=409
+    )
+    HIS_UNAVAILABLE = ErrorCode(
+        "payment.his_unavailable",
+        _("The hospital information system cannot be reached; the reconciliation will run again later."),
+        status=503,
+    )

@@ -159,3 +159,41 @@ class PaymentNotification(PublicIdModel):
 
     def __str__(self) -> str:
         return f"{self.out_trade_no or '?'} [{self.get_outcome_display()}]"
+
+
+class HisMismatch(PublicIdModel):
+    """对账差异: one difference between our payments or refunds of a day and the HIS's statement of that day,
+    found by the daily reconciliation, listed for the hospital administrator who resolves it with a note."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", _("Charge")
+        REFUND = "refund", _("Refund")
+
+    class Problem(models.TextChoices):
+        MISSING_IN_HIS = "missing_in_his", _("Not in the HIS statement")
+        MISSING_HERE = "missing_here", _("In the HIS statement only")
+        AMOUNT_DIFFERS = "amount_differs", _("Amounts differ")
+
+    day = models.DateField(_("day"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    reference = models.CharField(_("payment order id"), max_length=64)  # the order's public id, on both sides
+    problem = models.CharField(_("problem"), max_length=20, choices=Problem.choices)
+    ours_fen = models.PositiveIntegerField(_("our amount (fen)"), null=True, blank=True)
+    his_fen = models.PositiveIntegerField(_("HIS amount (fen)"), null=True, blank=True)
+    found_at = models.DateTimeField(_("found at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("resolved by"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    note = models.TextField(_("note"), blank=True, max_length=1000)
+
+    class Meta:
+        ordering = ["-day", "kind", "reference"]
+        verbose_name = _("HIS reconciliation difference")
+        verbose_name_plural = _("HIS reconciliation differences")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "kind", "reference"], name="his_mismatch_once_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.reference} [{self.problem}]"

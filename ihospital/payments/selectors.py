@@ -6,12 +6,12 @@ import logging
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.integrations.payproviders import provider
 from ihospital.integrations.payproviders.base import PayProviderError
-from ihospital.payments.models import PaymentOrder
+from ihospital.payments.models import HisMismatch, PaymentOrder
 
 logger = logging.getLogger(__name__)
 
@@ -56,3 +56,18 @@ def payment_paid_at_provider(order: PaymentOrder) -> bool | None:
         logger.warning("query of order %s failed: %s (%s)", order.out_trade_no, exc, exc.code)
         return None
     return state in ("SUCCESS", "REFUND")
+
+
+def his_mismatches(*, open_only: bool = False) -> QuerySet[HisMismatch]:
+    """The reconciliation's differences, the unresolved first, newest day first."""
+    found = HisMismatch.objects.select_related("resolved_by")
+    if open_only:
+        found = found.filter(resolved_at__isnull=True)
+    return found.order_by(F("resolved_at").desc(nulls_first=True), "-day", "kind", "reference")
+
+
+def access_his_mismatch(*, public_id: UUID | str) -> HisMismatch:
+    try:
+        return HisMismatch.objects.get(public_id=public_id)
+    except (HisMismatch.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise DomainError(CoreError.NOT_FOUND) from None

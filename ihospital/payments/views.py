@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,6 +19,7 @@ from ihospital.core.errors import CoreError, DomainError
 from ihospital.core.money import format_fen
 from ihospital.core.web import coded_response, role_required
 from ihospital.payments import selectors, services
+from ihospital.payments.services import his_reconcile
 from ihospital.payments.services.notifications import MAX_BODY_BYTES
 
 logger = logging.getLogger(__name__)
@@ -76,3 +78,27 @@ def receipt(request, order_id):
 def receipts(request):
     orders = [(order, format_fen(order.amount_fen)) for order in selectors.payment_receipts(user=request.user)]
     return render(request, "payments/receipts.html", {"orders": orders})
+
+
+@role_required(Role.HOSPITAL_ADMIN)
+def his_mismatches(request):
+    """对账差异: what the daily reconciliation with the HIS found, for the hospital administrator."""
+    return render(request, "payments/his_mismatches.html", {"mismatches": selectors.his_mismatches()[:500]})
+
+
+@role_required(Role.HOSPITAL_ADMIN)
+@require_POST
+def his_mismatch_resolve(request, mismatch_id):
+    mismatch = selectors.access_his_mismatch(public_id=mismatch_id)
+    try:
+        his_reconcile.his_mismatch_resolve(
+            mismatch=mismatch,
+            note=request.POST.get("note", ""),
+            resolved_by=request.user,
+            actor=Actor.of(request.user, request),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Marked resolved."))
+    return redirect("payments:his_mismatches")

@@ -382,6 +382,18 @@ PAGES: dict[str, Page] = {
     ),
     # The hospital administrator's back-office pages.
     "staff/schedules/week/": Page("scheduling:schedule_week", frozenset({"hospital_admin"})),
+    "payments/staff/reconciliation/": Page("payments:his_mismatches", frozenset({"hospital_admin"})),
+    "payments/staff/reconciliation/<uuid:mismatch_id>/resolve/": Page(
+        "payments:his_mismatch_resolve",
+        frozenset({"hospital_admin"}),
+        "POST",
+        setup=lambda w: Call(
+            {"mismatch_id": world.his_mismatch(w).public_id},
+            data={"note": "checked with the cashier"},
+            status=302,
+            to="/payments/staff/reconciliation/",
+        ),
+    ),
     # Every signed-in person: the doctors' portraits.
     "doctors/<uuid:doctor_id>/photo": Page(
         "scheduling:doctor_photo", ALL_ROLES, setup=lambda w: Call({"doctor_id": world.doctor_photo(w).public_id})

@@ -202,3 +202,13 @@ def signature(w: World):
         pin="246810",
         actor=Actor.system("matrix"),
     )
+
+
+def his_mismatch(w: World):
+    """A difference the reconciliation with the HIS found, not yet resolved."""
+    from ihospital.core.time import now
+    from ihospital.payments.models import HisMismatch
+
+    return HisMismatch.objects.create(
+        day=now().date(), kind="charge", reference="walk-in-1", problem="missing_here", his_fen=1200
+    )
