@@ -457,6 +457,25 @@ CASES = [
         set(),
         {"interactions/"},
     ),
+    (
+        "an adsorbent lowers acarbose, rehydration salts do not",
+        [item("阿卡波糖片", "50mg", 50, "mg", "tid"), item("蒙脱石散", dose=3, unit="g", frequency="tid", days=3)],
+        None,
+        ["E11.9", "A09.9"],
+        {("interactions/acarbose+smectite", "info")},
+        set(),
+    ),
+    (
+        "rehydration salts with acarbose",
+        [
+            item("阿卡波糖片", "50mg", 50, "mg", "tid"),
+            item("口服补液盐散(Ⅲ)", dose=1, unit="袋", frequency="tid", days=3),
+        ],
+        None,
+        ["E11.9", "A09.9"],
+        set(),
+        {"interactions/"},
+    ),
     # --- pregnancy and breastfeeding
     (
         "a statin in pregnancy",
