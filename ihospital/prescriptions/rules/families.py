@@ -464,8 +464,11 @@ def _specificity(context: Context, pair: Interaction) -> int:
 def pregnancy(context: Context) -> Iterator[Finding]:
     patient = context.patient
     for line in context.lines:
+        systemic = line.route_group == "systemic"
         if patient.pregnant:
             for caution in line.product.pregnancy:
+                if caution.routes == "systemic" and not systemic:
+                    continue
                 yield _finding(
                     context,
                     "pregnancy",
@@ -479,6 +482,8 @@ def pregnancy(context: Context) -> Iterator[Finding]:
                 )
         if patient.lactating:
             for caution in line.product.lactation:
+                if caution.routes == "systemic" and not systemic:
+                    continue
                 yield _finding(
                     context,
                     "pregnancy",

@@ -241,6 +241,7 @@ class Caution(Named):
     match: Code
     severity: Severity
     source: Text
+    routes: Literal["systemic", "any"] = "any"  # "systemic": not for eye drops, sprays or creams
 
 
 class PregnancyRules(RuleFile):

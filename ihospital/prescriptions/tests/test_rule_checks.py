@@ -509,6 +509,22 @@ CASES = [
         {("pregnancy/pregnancy/shexiang_baoxin", "block")},
         {"pregnancy/pregnancy/tcm_musk", "pregnancy/pregnancy/tcm_blood_activating"},
     ),
+    (
+        "quinolone eye drops in pregnancy",
+        [item("左氧氟沙星滴眼液", dose=1, unit="滴", frequency="qid", route="eye")],
+        patient(30, sex="female", pregnant=True),
+        ["H10.0"],
+        set(),
+        {"pregnancy/"},
+    ),
+    (
+        "quinolone tablets in pregnancy",
+        [item("左氧氟沙星片", dose=500, unit="mg")],
+        patient(30, sex="female", pregnant=True),
+        ["J18.9"],
+        {("pregnancy/pregnancy/fluoroquinolones", "warn")},
+        set(),
+    ),
     # --- indications
     (
         "an antibiotic for a common cold",
