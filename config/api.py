@@ -9,12 +9,15 @@ operation declares them in its OpenAPI document (ihospital.core.api).
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
+from django.shortcuts import render
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from ihospital.accounts import api as accounts_api
@@ -41,6 +44,21 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     return fields
 
 
+class OfflineSwagger(Swagger):
+    """The docs page with Swagger UI from the product's own static files (web/static/vendor/swagger-ui-*,
+    see its README for version and licence). Ninja's own page loads it from a CDN when ninja is not an
+    installed app, and hospital networks are often offline. No online validator badge either."""
+
+    template = "web/api_docs.html"
+
+    def __init__(self) -> None:
+        super().__init__(settings={"validatorUrl": None})
+
+    def render_page(self, request, api, **kwargs):
+        settings = {**self.settings, "url": self.get_openapi_url(api, kwargs)}
+        return render(request, self.template, {"api": api, "swagger_settings": json.dumps(settings)})
+
+
 def build_api(*, audience: str, title: str, description: str) -> NinjaAPI:
     api = CodedErrorsAPI(
         title=title,
@@ -50,6 +68,7 @@ def build_api(*, audience: str, title: str, description: str) -> NinjaAPI:
         docs_url="/docs",
         # Per signed-in user and per address (settings.API_RATE_LIMITS): 429 with Retry-After past them.
         throttle=[UserRateLimit(), AddressRateLimit()],
+        docs=OfflineSwagger(),
     )
 
     @api.exception_handler(DomainError)
