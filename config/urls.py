@@ -21,3 +21,7 @@ urlpatterns = [
     path("", include("ihospital.signatures.urls")),
     path("", include("ihospital.web.urls")),
 ]
+
+handler403 = "ihospital.web.views.permission_denied"
+handler404 = "ihospital.web.views.page_not_found"
+handler500 = "ihospital.web.views.server_error"

@@ -1,24 +1,27 @@
 """Shell pages: the front door and the staff workstation's landing page per role."""
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from ihospital.accounts.models import STAFF_ROLES, Role
 from ihospital.accounts.services import account_language_set
 from ihospital.audit.services import Actor
-from ihospital.core.web import role_required
+from ihospital.core.errors import CoreError, DomainError
+from ihospital.core.web import error_response, role_required
 
-# What each role's landing page offers. Later issues fill in the work queues behind these entries.
+# What each role's landing page offers: only work that exists, each entry a link that opens. A role's
+# queues are added here when they are built (prescriptions, pharmacist review, nursing questions).
 WORKSTATION_SECTIONS = {
-    Role.DOCTOR: ["consultations", "prescriptions", "records"],
-    Role.PHARMACIST: ["prescription_review", "drug_consultations"],
-    Role.NURSE: ["nursing_consultations"],
-    Role.HOSPITAL_ADMIN: ["admin"],
-    Role.SECURITY_ADMIN: ["admin"],
-    Role.AUDITOR: ["admin"],
+    Role.DOCTOR: ["consultations", "messages"],
+    Role.PHARMACIST: ["messages"],
+    Role.NURSE: ["messages"],
+    Role.HOSPITAL_ADMIN: ["admin", "messages"],
+    Role.SECURITY_ADMIN: ["admin", "messages"],
+    Role.AUDITOR: ["admin", "messages"],
 }
 
 
@@ -45,3 +48,22 @@ def language_set(request):
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         account_language_set(user=request.user, language=language, actor=Actor.of(request.user, request))
     return response
+
+
+# Django's error handlers (config/urls.py handler403/404/500), on the one error page of core.web.
+
+
+def page_not_found(request, exception=None):
+    return error_response(request, DomainError(CoreError.NOT_FOUND))
+
+
+def permission_denied(request, exception=None):
+    return error_response(request, DomainError(CoreError.FORBIDDEN))
+
+
+def server_error(request):
+    """Rendered without the request: what failed may be the database or the session, which the signed-in
+    user, the messages and the CSRF token would touch again."""
+    error = DomainError(CoreError.SERVER_ERROR)
+    context = {"error": error, "message": error.message, "status": error.status}
+    return HttpResponseServerError(loader.render_to_string(settings.WEB_ERROR_TEMPLATE, context))

@@ -125,6 +125,7 @@ PAGES: dict[str, Page] = {
     # Anyone: signing in and out, the language, the landing page, the load balancer's probe.
     "": Page("web:home"),
     "healthz": Page("web:healthz"),
+    "favicon.ico": Page("web:favicon", setup=lambda w: Call(status=301, to="/static/web/favicon.ico")),
     "i18n/setlang/": Page(
         "set_language", method="POST", setup=lambda w: Call(data={"language": "en", "next": "/"}, status=302, to="/")
     ),

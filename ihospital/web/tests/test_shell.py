@@ -108,3 +108,25 @@ def test_the_shipped_symptom_rules_name_exactly_the_demo_departments():
     demo_codes = {code for code, *_ in DEPARTMENTS}
     assert KNOWN_DEPARTMENT_CODES <= demo_codes
     assert load_rules() is not None
+
+
+STAFF_ROLES = ["doctor", "pharmacist", "nurse", "hospital_admin", "security_admin", "auditor"]
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_the_staff_landing_page_offers_only_what_exists(db, role):
+    """Every card leads somewhere that opens for this person: no card describing work not built yet."""
+    import re
+
+    from ihospital.core.testing.personas import make_user
+
+    client = Client()
+    client.force_login(make_user(f"landing_{role}", role))
+    page = client.get("/staff/").content.decode()
+    cards = re.findall(r'<div class="card-body">(.*?)</div></div>', page, re.S)
+    assert cards
+    for card in cards:
+        links = re.findall(r'href="([^"]+)"', card)
+        assert links, f"a card with nothing to open: {card.strip()[:120]}"
+        for link in links:
+            assert client.get(link).status_code == 200, link
