@@ -26,7 +26,7 @@ def test_staff_sign_in_lands_on_the_workstation_of_their_role(dr_bob, carol):
     sign_in(pharmacist, "carol", PASSWORD)
     pharmacist.post("/staff/sign-in/verify/", {"code": code(carol)})
     page = pharmacist.get("/staff/", headers={"Accept-Language": "en"}).content.decode()
-    assert "Prescription review" in page and "Online clinic" not in page
+    assert "Open the message centre" in page and "Online clinic" not in page
     assert AuditEvent.objects.filter(action="account.staff_sign_in", actor_name="dr_bob").exists()
 
 
