@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ihospital.appointments.services import booking_field_problems
 from ihospital.core.errors import DomainError
 from ihospital.core.files.uploads import check_upload
 
@@ -81,6 +82,22 @@ class BookingForm(forms.Form):
         self.fields["visit_person"].choices = choices
         # The diagnosis can't be in the future; a phone's date picker then greys out later days.
         self.fields["prior_visit_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean(self):
+        """The booking service's own rules on these fields too, so that every mistake shows at once (not
+        the form's first, then the service's on the next try). The service checks them again."""
+        cleaned = super().clean()
+        typed = {name: cleaned.get(name) for name in ("complaint", "prior_hospital", "prior_diagnosis")}
+        problems = booking_field_problems(
+            complaint=typed["complaint"] or "",
+            prior_visit_date=cleaned.get("prior_visit_date"),
+            prior_hospital=typed["prior_hospital"] or "",
+            prior_diagnosis=typed["prior_diagnosis"] or "",
+        )
+        for name, message in problems.items():
+            if name not in self.errors:  # the field's own error (required, too long) says it already
+                self.add_error(name, message)
+        return cleaned
 
 
 class GuidanceForm(forms.Form):

@@ -71,12 +71,15 @@ def doctor_schedules(request, doctor_id):
     days: dict = {}
     for schedule in schedules:  # grouped by day for the day picker; the selector orders them by start
         days.setdefault(schedule.date, []).append(schedule)
+    # The picker opens on the first day with a free time (else the first day).
+    with_free = [day for day, on_day in days.items() if any(schedule.free for schedule in on_day)]
     return render(
         request,
         "appointments/doctor_schedules.html",
         {
             "doctor": doctor,
             "days": list(days.items()),
+            "first_day": (with_free or list(days) or [None])[0],
             "departments": doctor.departments.all(),
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
         },

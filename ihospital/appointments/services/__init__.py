@@ -6,6 +6,7 @@ from ihospital.appointments.services.booking import (
     BookingInput,
     appointment_book,
     appointment_checkout,
+    booking_field_problems,
     check_bookable,
     check_not_known_sold_out,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "appointment_reject",
     "appointments_expire_due_holds",
     "appointments_reject_unreviewed",
+    "booking_field_problems",
     "check_bookable",
     "check_not_known_sold_out",
 ]

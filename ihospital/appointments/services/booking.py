@@ -39,19 +39,34 @@ class BookingInput:
     slot_number: int | None = None
 
 
-def _check_input(data: BookingInput) -> None:
+def booking_field_problems(
+    *, complaint: str, prior_visit_date: date | None, prior_hospital: str, prior_diagnosis: str
+) -> dict[str, str]:
+    """What is wrong with a booking's own fields, by field name (empty when nothing): the rules
+    ``appointment_book`` enforces, for a form to show with its own errors, all at once."""
     problems = FieldErrors()
-    complaint = (data.complaint or "").strip()
-    if not 5 <= len(complaint) <= 500:
+    if not 5 <= len((complaint or "").strip()) <= 500:
         problems.add("complaint", _("Describe your condition in 5–500 characters."))
-    if data.prior_visit_date is None or data.prior_visit_date > timezone.localdate():
+    if prior_visit_date is None or prior_visit_date > timezone.localdate():
         problems.add("prior_visit_date", _("Give the date of your in-person diagnosis (not in the future)."))
-    elif data.prior_visit_date < timezone.localdate() - timedelta(days=365 * 5):
+    elif prior_visit_date < timezone.localdate() - timedelta(days=365 * 5):
         problems.add("prior_visit_date", _("Online follow-up needs an in-person diagnosis from the last 5 years."))
-    if not 2 <= len((data.prior_hospital or "").strip()) <= 100:
+    if not 2 <= len((prior_hospital or "").strip()) <= 100:
         problems.add("prior_hospital", _("Name the hospital where you were diagnosed."))
-    if not 2 <= len((data.prior_diagnosis or "").strip()) <= 200:
+    if not 2 <= len((prior_diagnosis or "").strip()) <= 200:
         problems.add("prior_diagnosis", _("Give the diagnosis you received in person."))
+    return problems.errors
+
+
+def _check_input(data: BookingInput) -> None:
+    problems = FieldErrors(
+        booking_field_problems(
+            complaint=data.complaint,
+            prior_visit_date=data.prior_visit_date,
+            prior_hospital=data.prior_hospital,
+            prior_diagnosis=data.prior_diagnosis,
+        )
+    )
     problems.raise_if_any(AppointmentError.INVALID)
 
 

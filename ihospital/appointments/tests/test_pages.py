@@ -365,3 +365,18 @@ def test_patients_are_kept_out_of_the_review_page(patient, requested):
     response = patient.get("/staff/review/")
     assert response.status_code == 403
     assert patient.post(f"/staff/review/{requested.public_id}/", {"decision": "accept"}).status_code == 403
+
+
+def test_the_booking_form_shows_every_mistake_at_once_and_keeps_what_was_typed(patient, person, clinic):
+    """Too short a complaint and too old a diagnosis (the booking's own rules), and no follow-up tick (the
+    form's): all three on the first try, with what was typed still in the fields. Nothing is booked."""
+    too_old = (date.today() - timedelta(days=365 * 6)).isoformat()
+    typed = form_data(person, complaint="头晕", prior_visit_date=too_old, prior_hospital="苏州市立医院")
+    del typed["follow_up"]
+    response = patient.post(f"/p/book/schedules/{clinic.public_id}/", typed)
+    body = text(response)
+    assert response.status_code == 200
+    for field in ("complaint", "prior_visit_date", "follow_up"):
+        assert f'data-testid="error-{field}"' in body, field
+    assert "头晕" in body and f'value="{too_old}"' in body and 'value="苏州市立医院"' in body
+    assert not Appointment.objects.exists()
