@@ -6,8 +6,8 @@ The archive (``ops/archive.py``: gzip'd tar, sealed with AES-256-GCM under BACKU
   ``database.pgdump`` (``pg_dump --format=custom`` of a snapshot exported by a REPEATABLE READ
   transaction, in which the rows are also counted, so the counts are exactly those of the dump);
 - ``media/…``: every file under MEDIA_ROOT;
-- ``keys.json``: SECRET_KEY, AUDIT_CHAIN_KEY, FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY, without which
-  the encrypted identities can't be read nor the audit chain verified;
+- ``keys.json``: SECRET_KEY, AUDIT_CHAIN_KEY, FIELD_ENCRYPTION_KEYS, BLIND_INDEX_KEY and CA_KEY_SECRET,
+  without which the encrypted identities can't be read, the audit chain verified, nor a signing key opened;
 - ``manifest.json``: when, from which engine, the row count of every table, the audit chain's head,
   and the SHA-256 and size of every other member. ``restore --verify`` checks the archive against it.
 """
@@ -34,7 +34,7 @@ from ihospital.audit.models import AuditChainHead
 from ihospital.ops.archive import EncryptingWriter
 
 FORMAT = 1
-KEY_SETTINGS = ("SECRET_KEY", "AUDIT_CHAIN_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY")
+KEY_SETTINGS = ("SECRET_KEY", "AUDIT_CHAIN_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY", "CA_KEY_SECRET")
 
 
 class BackupError(Exception):

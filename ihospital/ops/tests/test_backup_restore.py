@@ -77,12 +77,14 @@ def test_the_newest_archive_of_a_folder_is_checked_and_old_ones_pruned(hospital,
 
 
 def test_the_extracted_archive_holds_the_database_the_media_and_the_keys(hospital, tmp_path, settings):
+    settings.CA_KEY_SECRET = "the-signing-keys-secret-kept-with-the-backup"
     archive = backup(tmp_path)
     run("restore", str(archive), extract=tmp_path / "out")
     out = tmp_path / "out"
     assert (out / "media/attachments/2026/photo.jpg").read_bytes().startswith(b"\xff\xd8\xff")
     assert (out / ("database.sqlite3" if connection.vendor == "sqlite" else "database.pgdump")).stat().st_size > 0
     assert settings.FIELD_ENCRYPTION_KEYS in (out / "keys.json").read_text()
+    assert settings.CA_KEY_SECRET in (out / "keys.json").read_text()
 
 
 def test_a_broken_audit_chain_fails_the_restore_check(hospital, tmp_path):
