@@ -78,9 +78,12 @@ def demo(args: argparse.Namespace) -> None:
     os.environ.setdefault("DEBUG", "1")
     # The sandbox cashier sends patients back, and posts its notifications, to this very server.
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
+    # The app calls the HIS through the gateway started below (before settings are first read).
+    gateway_port = args.gateway_port or args.port + 200
+    os.environ.setdefault("HIS_CLIENT", "ihospital.integrations.his.soap.SoapHis")
+    os.environ.setdefault("HIS_GATEWAY_URL", f"http://127.0.0.1:{gateway_port}/his")
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["load_demo", "--base-url", f"http://{args.host}:{args.port}"])
-    gateway_port = args.gateway_port or args.port + 200
     his_gateway = _start_gateway(gateway_port)
     print(f"\n  ihospital is starting at http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
     print(f"  HIS gateway (SOAP, WSDL): http://127.0.0.1:{gateway_port}/his?wsdl\n", flush=True)
@@ -97,8 +100,6 @@ def _start_gateway(port: int) -> subprocess.Popen:
     import time
     import urllib.request
 
-    os.environ.setdefault("HIS_CLIENT", "ihospital.integrations.his.soap.SoapHis")
-    os.environ.setdefault("HIS_GATEWAY_URL", f"http://127.0.0.1:{port}/his")
     command = [sys.executable, "-m", "ihospital.cli", "gateway", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=os.environ.copy())  # noqa: S603 - our own interpreter and module
     deadline = time.monotonic() + 60

@@ -10,6 +10,7 @@ from ihospital.accounts import identity
 from ihospital.accounts import services as accounts
 from ihospital.accounts.models import User, VisitPerson
 from ihospital.appointments.models import Appointment
+from ihospital.appointments.services.his import his_match_enqueue
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
 from ihospital.core.time import now
@@ -119,6 +120,10 @@ class Command(BaseCommand):
                         accounts.visit_person_create(
                             account=user, data=accounts.VisitPersonInput(**person), actor=LOADER
                         )
+                # Matched in the HIS (建档) once the worker runs: the simulated HIS knows them, with years of
+                # in-person visits to show under "My visits" and on the doctor's desk.
+                for visit_person in VisitPerson.objects.filter(account=user, removed_at__isnull=True):
+                    his_match_enqueue(person=visit_person)
 
     def _consultation_soon(self) -> Appointment:
         """Demo only: an accepted booking of alice's with dr_bob whose slot starts in 20 minutes, so the
