@@ -37,6 +37,7 @@ FAULT_LIFETIME_SECONDS = 3600
 WRITES = {"2001", "2002", "3001", "3002", "6002"}
 _seeding = threading.Lock()
 _local = threading.local()
+_ensured: set[Path] = set()
 
 
 class Refusal(Exception):
@@ -62,8 +63,9 @@ class SimulatedHis:
         conns: dict[Path, sqlite3.Connection] = _local.__dict__.setdefault("conns", {})
         conn = conns.get(self.path)
         if conn is None:
-            if not self.path.exists():
+            if self.path not in _ensured:  # once per process: another thread may have just created the file
                 self.ensure()
+                _ensured.add(self.path)
             while len(conns) >= 4:  # tests use a file each; keep a thread's last few
                 conns.pop(next(iter(conns))).close()
             conn = conns[self.path] = store.connect(self.path)
