@@ -3,48 +3,63 @@ banner on any open page) and the same text by SMS, through ``notification_send``
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.urls import reverse
-from django.utils.functional import Promise
-from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_noop
 
 from ihospital.appointments.models import Appointment
+from ihospital.core.i18n import Phrase
+from ihospital.core.time import local
 from ihospital.notifications.services import notification_send
 
-# SMS texts open with the sender's signature (短信签名, required by carriers); the app doesn't need it.
-_SMS_SIGNATURE = re.compile(r"^\s*(\[[^\]]*\]|【[^】]*】)\s*")
+TITLES = {
+    "paid": gettext_noop("Payment received"),
+    "accepted": gettext_noop("Booking accepted"),
+    "rejected": gettext_noop("Booking declined"),
+    "schedule_stopped": gettext_noop("Online clinic cancelled"),
+    "referred": gettext_noop("In-person visit advised"),
+}
 
 
-def _default_title(event: str) -> str:
-    titles = {
-        "paid": _("Payment received"),
-        "accepted": _("Booking accepted"),
-        "rejected": _("Booking declined"),
-        "schedule_stopped": _("Online clinic cancelled"),
-        "referred": _("In-person visit advised"),
-    }
-    return titles.get(event, _("Booking update"))
-
-
-def notify_patient(
-    *, appointment: Appointment, event: str, text: Promise, params: dict[str, Any] | None = None
-) -> None:
+def notify_patient(*, appointment: Appointment, event: str, text: str, params: dict[str, Any] | None = None) -> None:
     """Send in the caller's transaction; one message (and one SMS) per appointment and event, however
-    often called. ``text`` is the SMS as a lazy translation (``gettext_lazy``) with ``%(name)s``
-    ``params``: it is rendered here in the patient's language, not in the language of whoever caused
-    it (a doctor's English interface must not reach a patient). The in-app copy drops the signature."""
-    with override(appointment.account.reading_language):
-        sms = str(text) % params if params else str(text)
-        title = _default_title(event)
+    often called. ``text`` is the SMS's source text (marked with ``gettext_noop``) with ``%(name)s``
+    ``params``: the SMS is rendered in the patient's language, not in the language of whoever caused it
+    (a doctor's English interface must not reach a patient), and the message centre shows it in the
+    language the patient reads in (without the SMS signature)."""
+    message = Phrase(text, params=params or {})
     notification_send(
         user=appointment.account,
         kind=f"appointment.{event}",
-        title=title,
-        body=_SMS_SIGNATURE.sub("", sms),
+        title=Phrase(TITLES.get(event, gettext_noop("Booking update"))),
+        body=message,
         link=reverse("appointments:detail", args=[appointment.public_id]),
         dedupe_key=f"appointment:{appointment.public_id}:{event}",
-        sms_text=sms,
+        sms_text=message,
+    )
+
+
+def notify_doctor_awaiting_review(*, appointment: Appointment) -> None:
+    """Tell the doctor a paid (or free) booking awaits their review: a message in their message centre,
+    which also lights the live badge on their open pages. Once per booking, in the caller's transaction."""
+    schedule = appointment.schedule
+    notification_send(
+        user=schedule.doctor.user,
+        kind="appointment.awaiting_review",
+        title=Phrase(gettext_noop("A booking awaits your review")),
+        body=Phrase(
+            gettext_noop(
+                "%(name)s booked %(date)s %(period)s at %(time)s (%(category)s). Review it before the session."
+            ),
+            params={
+                "name": appointment.visit_person.name,
+                "date": schedule.date.isoformat(),
+                "period": Phrase.choice(schedule, "period"),
+                "time": f"{local(appointment.slot.starts_at):%H:%M}",
+                "category": Phrase.choice(schedule, "category"),
+            },
+        ),
+        link=reverse("appointments:review_queue"),
+        dedupe_key=f"appointment:{appointment.public_id}:awaiting_review",
     )

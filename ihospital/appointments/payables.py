@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from ihospital.appointments.models import Appointment
-from ihospital.appointments.notify import notify_patient
+from ihospital.appointments.notify import notify_doctor_awaiting_review, notify_patient
 from ihospital.appointments.services.his import his_register_enqueue, his_reverse_enqueue
 from ihospital.audit.services import Actor, record
 from ihospital.core.time import now
@@ -25,15 +25,18 @@ class RegistrationPayable:
         )
         if not moved:
             return False
-        appointment = Appointment.objects.select_related("account", "visit_person").get(public_id=payable_id)
+        appointment = Appointment.objects.select_related(
+            "account", "visit_person", "slot", "schedule__doctor__user"
+        ).get(public_id=payable_id)
         Slot.objects.filter(pk=appointment.slot_id, status=Slot.Status.HELD).update(status=Slot.Status.BOOKED)
         record(actor=SYSTEM, action="appointment.paid", target_type="appointment", target_id=payable_id)
         his_register_enqueue(appointment=appointment)
         notify_patient(
             appointment=appointment,
             event="paid",
-            text=gettext_lazy("[ihospital] Payment received. The doctor will review your request before the session."),
+            text=gettext_noop("[ihospital] Payment received. The doctor will review your request before the session."),
         )
+        notify_doctor_awaiting_review(appointment=appointment)
         return True
 
     def unsold(self, *, payable_ids: Collection[str]) -> set[str]:

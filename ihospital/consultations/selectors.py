@@ -4,7 +4,7 @@ patients'. Reads of the room are audited."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -110,6 +110,24 @@ def doctor_finished_today(doctor: User, since) -> QuerySet[Consultation]:
         Consultation.objects.filter(doctor=doctor, status__in=Consultation.ENDED, ended_at__gte=since)
         .select_related(*RELATED)
         .order_by("-ended_at")
+    )
+
+
+UPCOMING_DAYS = 7
+
+
+def doctor_upcoming_accepted(doctor: User, today) -> QuerySet[Appointment]:
+    """The doctor's accepted visits from the start of the hospital's ``today`` through UPCOMING_DAYS more
+    days, by slot time (those checked in are in the queue instead)."""
+    return (
+        Appointment.objects.filter(
+            schedule__doctor__user=doctor,
+            status=Appointment.Status.ACCEPTED,
+            slot__starts_at__gte=today,
+            slot__starts_at__lt=today + timedelta(days=UPCOMING_DAYS + 1),
+        )
+        .select_related("visit_person", "slot", "schedule__department")
+        .order_by("slot__starts_at", "pk")
     )
 
 

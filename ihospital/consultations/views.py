@@ -155,6 +155,14 @@ def device_check(request):
 # --- Doctor ------------------------------------------------------------------------------------------
 
 
+def _by_local_day(appointments) -> list[tuple]:
+    """(the hospital's date, its appointments) in order: a slot at 00:30 in Shanghai is that day's."""
+    days: dict = {}
+    for appointment in appointments:
+        days.setdefault(timezone.localtime(appointment.slot.starts_at).date(), []).append(appointment)
+    return list(days.items())
+
+
 def _desk_context(request) -> dict:
     doctor = request.user
     today = timezone.localtime(now()).replace(hour=0, minute=0, second=0, microsecond=0)  # the hospital's day
@@ -162,6 +170,8 @@ def _desk_context(request) -> dict:
         "queue": list(selectors.doctor_queue(doctor)),
         "in_progress": selectors.doctor_in_progress(doctor),
         "finished": list(selectors.doctor_finished_today(doctor, today)[:20]),
+        "upcoming": _by_local_day(selectors.doctor_upcoming_accepted(doctor, today)),
+        "upcoming_days": selectors.UPCOMING_DAYS,
         "call_answer_seconds": settings.CALL_ANSWER_SECONDS,
     }
 

@@ -6,12 +6,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin
-from django.utils.functional import Promise
 
 from ihospital.core.money import format_fen
 
 
-def yuan(field: str, description: str | Promise) -> Callable[[Any], str]:
+def yuan(field: str, description: Any) -> Callable[[Any], str]:
     """An admin column / read-only field showing the integer-fen ``field`` in yuan (3000 → ¥30.00)."""
 
     @admin.display(description=description, ordering=field)

@@ -1,9 +1,15 @@
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ihospital.core import i18n
 from ihospital.core.ids import PublicIdModel
+
+# SMS texts open with the sender's signature (短信签名, required by carriers); the message centre doesn't.
+SMS_SIGNATURE = re.compile(r"^\s*(\[[^\]]*\]|【[^】]*】)\s*")
 
 
 class Notification(PublicIdModel):
@@ -36,7 +42,20 @@ class Notification(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.shown_title
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the language the reader reads in now (as first sent, for older messages)."""
+        return self._shown("title", self.title)
+
+    @property
+    def shown_body(self) -> str:
+        return SMS_SIGNATURE.sub("", self._shown("body", self.body))
+
+    def _shown(self, part: str, stored: str) -> str:
+        source = (self.source or {}).get(part)
+        return i18n.render(i18n.from_json(source)) if source else stored
 
     @property
     def is_read(self) -> bool:

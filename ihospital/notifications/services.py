@@ -16,19 +16,23 @@ outbox and the live push after commit, so a rolled-back change announces nothing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from django.db import transaction
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import override
 
 from ihospital.accounts.models import Role, User
-from ihospital.core import outbox, realtime
+from ihospital.core import i18n, outbox, realtime
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.core.time import now
 from ihospital.notifications import selectors
 from ihospital.notifications.models import Notification
+
+Text = str | i18n.Phrase | Sequence[i18n.Phrase]
 
 
 def user_group(user: User) -> str:
@@ -46,15 +50,18 @@ def notification_send(
     *,
     user: User,
     kind: str,
-    title: str,
-    body: str,
+    title: Text,
+    body: Text,
     link: str = "",
     dedupe_key: str | None = None,
-    sms_text: str | None = None,
+    sms_text: Text | None = None,
 ) -> Notification:
     """Put a message in ``user``'s message centre; return it (the first one, for a repeated ``dedupe_key``).
 
-    Preconditions: texts already translated; ``link`` is a local path or empty (ValueError otherwise).
+    Texts are ``Phrase``s (or lists of them; see ihospital.core.i18n): stored untranslated and shown to
+    the reader in the language they read in, while the SMS and the stored copy are rendered in the
+    user's language now. A plain string is taken as already translated (and shown as it is).
+    Preconditions: ``link`` is a local path or empty (ValueError otherwise).
     Idempotent on ``dedupe_key``: a repeat, even a concurrent one, creates nothing and sends nothing,
     and never raises out of the caller's transaction (``INSERT … ON CONFLICT DO NOTHING``).
     Side effects, only for a new message: an ``sms.send`` outbox row when ``sms_text`` is given and the
@@ -63,7 +70,14 @@ def notification_send(
     dedupe_key = dedupe_key or None
     if link and not is_local_link(link):
         raise ValueError(f"notification link must be a local path, not {link!r}")
-    candidate = Notification(user=user, kind=kind, title=title[:200], body=body, link=link, dedupe_key=dedupe_key)
+    texts = (("title", title), ("body", body))
+    source = {part: i18n.to_json(text) for part, text in texts if not isinstance(text, str)}
+    with override(user.reading_language):
+        title, body = i18n.render(title), i18n.render(body)
+        sms_text = i18n.render(sms_text) if sms_text else None
+    candidate = Notification(
+        user=user, kind=kind, title=title[:200], body=body, link=link, dedupe_key=dedupe_key, source=source or None
+    )
     if dedupe_key is None:
         candidate.save()
         notification = candidate
@@ -79,9 +93,9 @@ def notification_send(
             payload={"phone": user.phone, "text": sms_text},
             idempotency_key=f"notification:{dedupe_key or notification.public_id}",
         )
-    realtime.publish_on_commit(
-        user_group(user), {"type": "notification.new", **live_payload(notification, selectors.unread_count(user))}
-    )
+    with override(user.reading_language):
+        payload = live_payload(notification, selectors.unread_count(user))
+    realtime.publish_on_commit(user_group(user), {"type": "notification.new", **payload})
     return notification
 
 
@@ -92,12 +106,13 @@ def open_url(notification: Notification) -> str:
 
 
 def live_payload(notification: Notification, unread_count: int) -> dict[str, Any]:
-    """What a page receives about a new message (plain JSON types: it may cross Redis)."""
+    """What a page receives about a new message (plain JSON types: it may cross Redis), in the active
+    language."""
     return {
         "id": notification.public_id.hex,
         "kind": notification.kind,
-        "title": notification.title,
-        "body": notification.body,
+        "title": notification.shown_title,
+        "body": notification.shown_body,
         "link": notification.link,
         "open_url": open_url(notification),
         "created_at": notification.created_at.isoformat(),

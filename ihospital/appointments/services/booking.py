@@ -17,6 +17,7 @@ from ihospital.accounts.idcard import age_on
 from ihospital.accounts.models import User, VisitPerson
 from ihospital.appointments.errors import AppointmentError
 from ihospital.appointments.models import Appointment
+from ihospital.appointments.notify import notify_doctor_awaiting_review
 from ihospital.appointments.services._common import payment_order
 from ihospital.appointments.services.his import his_match_enqueue, his_register_enqueue
 from ihospital.audit.services import Actor, record
@@ -248,6 +249,7 @@ def appointment_book(*, account: User, data: BookingInput, actor: Actor) -> Appo
         )
         if free:
             his_register_enqueue(appointment=appointment)
+            notify_doctor_awaiting_review(appointment=appointment)
         else:
             his_match_enqueue(person=data.visit_person)
             from ihospital.appointments import tasks

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from ihospital.accounts.models import User
 from ihospital.appointments.errors import AppointmentError
@@ -128,7 +128,7 @@ def appointment_cancel_by_hospital(*, appointment: Appointment, reason: str, act
     notify_patient(
         appointment=appointment,
         event="schedule_stopped",
-        text=gettext_lazy(
+        text=gettext_noop(
             "[ihospital] The online clinic on %(date)s was cancelled by the hospital (%(reason)s). "
             "Any fee paid will be refunded in full."
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from ihospital.accounts.models import User
 from ihospital.appointments.errors import AppointmentError
@@ -42,7 +42,7 @@ def appointment_accept(
     notify_patient(
         appointment=appointment,
         event="accepted",
-        text=gettext_lazy(
+        text=gettext_noop(
             "[ihospital] Your online clinic booking for %(name)s was accepted. You will be reminded before it starts."
         ),
         params={"name": appointment.visit_person.name},
@@ -76,7 +76,7 @@ def appointment_reject(*, doctor: User | None, appointment: Appointment, reason:
     notify_patient(
         appointment=appointment,
         event="rejected",
-        text=gettext_lazy(
+        text=gettext_noop(
             "[ihospital] Your online clinic booking was declined: %(reason)s. The fee will be refunded in full."
         ),
         params={"reason": reason},

@@ -10,11 +10,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_noop
 
 from ihospital.appointments.models import Appointment
 from ihospital.consultations.models import Reminder
+from ihospital.core.i18n import Phrase
 from ihospital.core.time import now
 from ihospital.notifications.services import notification_send
 
@@ -60,23 +60,23 @@ def reminder_send(*, appointment: Appointment, minutes_before: int) -> bool:
         "doctor": appointment.schedule.doctor.user.display_name,
         "time": starts,
     }
-    with override(appointment.account.reading_language):
-        title = _("Your online consultation starts at %(time)s") % values
-        body = (
-            _("%(name)s's video consultation with Dr %(doctor)s starts at %(time)s. Enter the waiting room now.")
-            % values
-        )
-        sms = (
-            _("[ihospital] %(name)s: online consultation with Dr %(doctor)s at %(time)s. Open the app to enter.")
-            % values
-        )
     notification_send(
         user=appointment.account,
         kind="consultation.reminder",
-        title=title,
-        body=body,
+        title=Phrase(gettext_noop("Your online consultation starts at %(time)s"), params=values),
+        body=Phrase(
+            gettext_noop(
+                "%(name)s's video consultation with Dr %(doctor)s starts at %(time)s. Enter the waiting room now."
+            ),
+            params=values,
+        ),
         link=reverse("consultations:waiting_room", args=[appointment.public_id]),
         dedupe_key=f"reminder:{appointment.public_id}:{minutes_before}",
-        sms_text=sms,
+        sms_text=Phrase(
+            gettext_noop(
+                "[ihospital] %(name)s: online consultation with Dr %(doctor)s at %(time)s. Open the app to enter."
+            ),
+            params=values,
+        ),
     )
     return True

@@ -9,7 +9,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from ihospital.accounts.models import User
 from ihospital.appointments.models import Appointment
@@ -140,7 +140,7 @@ def consultation_refer(*, doctor: User, consultation: Consultation, reason: str,
     notify_patient(
         appointment=consultation.appointment,
         event="referred",
-        text=gettext_lazy("[ihospital] The doctor advises an in-person visit: %(reason)s"),
+        text=gettext_noop("[ihospital] The doctor advises an in-person visit: %(reason)s"),
         params={"reason": reason},
     )
     return consultation

@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, override
+from django.utils.translation import gettext_noop
 
-from ihospital.accounts.models import User
 from ihospital.appointments.models import Appointment
 from ihospital.appointments.services import appointment_cancel_by_hospital
 from ihospital.audit.services import Actor, record
@@ -17,6 +15,7 @@ from ihospital.consultations import events
 from ihospital.consultations.models import Consultation
 from ihospital.consultations.services._common import move
 from ihospital.core.errors import DomainError
+from ihospital.core.i18n import Phrase
 from ihospital.core.time import now
 from ihospital.notifications.services import notification_send
 from ihospital.scheduling.models import Schedule
@@ -83,35 +82,35 @@ def _stop_one(appointment: Appointment, *, reason: str, actor: Actor) -> bool:
 
 
 def _tell_the_doctor(schedule: Schedule, reason: str, outcome: ScheduleStopped) -> None:
-    doctor: User = schedule.doctor.user
-    with override(doctor.reading_language):
-        values = {
-            "date": schedule.date.isoformat(),
-            "period": schedule.get_period_display(),
-            "reason": reason,
-            "cancelled": outcome.cancelled,
-            "in_room": outcome.in_consultation,
-        }
-        title = _("Your online clinic was stopped")
-        body = (
-            ngettext(
-                "%(date)s %(period)s was stopped (%(reason)s): %(cancelled)d booking cancelled and refunded.",
-                "%(date)s %(period)s was stopped (%(reason)s): %(cancelled)d bookings cancelled and refunded.",
-                outcome.cancelled,
-            )
-            % values
+    """One message, shown to the doctor in the language they read in."""
+    values = {
+        "date": schedule.date.isoformat(),
+        "period": Phrase.choice(schedule, "period"),
+        "reason": reason,
+        "cancelled": outcome.cancelled,
+        "in_room": outcome.in_consultation,
+    }
+    body = [
+        Phrase(
+            "%(date)s %(period)s was stopped (%(reason)s): %(cancelled)d booking cancelled and refunded.",
+            plural="%(date)s %(period)s was stopped (%(reason)s): %(cancelled)d bookings cancelled and refunded.",
+            count=outcome.cancelled,
+            params=values,
         )
-        if outcome.in_consultation:
-            in_room = ngettext(
+    ]
+    if outcome.in_consultation:
+        body.append(
+            Phrase(
                 "%(in_room)d visit already in the room may finish.",
-                "%(in_room)d visits already in the room may finish.",
-                outcome.in_consultation,
+                plural="%(in_room)d visits already in the room may finish.",
+                count=outcome.in_consultation,
+                params={"in_room": outcome.in_consultation},
             )
-            body += " " + in_room % values
+        )
     notification_send(
-        user=doctor,
+        user=schedule.doctor.user,
         kind="schedule.stopped",
-        title=title,
+        title=Phrase(gettext_noop("Your online clinic was stopped")),
         body=body,
         dedupe_key=f"schedule:{schedule.public_id}:stopped",
     )

@@ -202,7 +202,7 @@ def test_the_doctor_reads_the_stop_notice_in_their_own_language(alice, dr_bob, c
     dr_bob.save(update_fields=["language"])
     appointment = _in_state("requested", alice, dr_bob, commit)
     _stop(appointment, commit)
-    assert Notification.objects.get(user=dr_bob).title == "Your online clinic was stopped"
+    assert Notification.objects.get(user=dr_bob, kind="schedule.stopped").title == "Your online clinic was stopped"
 
 
 def test_the_back_offices_stop_action_goes_through_the_service(alice, dr_bob, commit, admin_client_for):
@@ -285,5 +285,5 @@ def test_the_doctors_notice_mentions_visits_in_the_room_only_when_there_are_some
     dr_bob.language = "en"
     dr_bob.save(update_fields=["language"])
     _stop(_in_state("requested", alice, dr_bob, commit), commit)
-    body = Notification.objects.get(user=dr_bob).body
+    body = Notification.objects.get(user=dr_bob, kind="schedule.stopped").body
     assert "1 booking cancelled" in body and "in the room" not in body

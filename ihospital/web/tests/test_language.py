@@ -34,7 +34,7 @@ def test_an_unknown_language_changes_nothing(signed_in, alice):
 
 
 def test_a_notice_caused_by_a_doctor_working_in_english_reaches_a_chinese_reader_in_chinese(alice, dr_bob):
-    from django.utils.translation import gettext_lazy, override
+    from django.utils.translation import gettext_noop, override
 
     from ihospital.appointments.notify import notify_patient
     from ihospital.appointments.services import appointment_book
@@ -46,11 +46,11 @@ def test_a_notice_caused_by_a_doctor_working_in_english_reaches_a_chinese_reader
         account=alice, data=booking(visit_person(alice), online_schedule(dr_bob)), actor=Actor.of(alice)
     )
     with override("en"):  # the doctor's request runs in English
-        notify_patient(appointment=appointment, event="accepted", text=gettext_lazy("Booking accepted"))
+        notify_patient(appointment=appointment, event="accepted", text=gettext_noop("Booking accepted"))
     assert Notification.objects.get(user=alice).title == "预约已接受"
     alice.language = "en"
     alice.save(update_fields=["language"])
     appointment.account.refresh_from_db()
     with override("zh-hans"):
-        notify_patient(appointment=appointment, event="rejected", text=gettext_lazy("Booking declined"))
+        notify_patient(appointment=appointment, event="rejected", text=gettext_noop("Booking declined"))
     assert Notification.objects.get(user=alice, kind="appointment.rejected").title == "Booking declined"
