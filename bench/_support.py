@@ -30,6 +30,9 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # --- the database ----------------------------------------------------------------------------------
 
 
+_CHINESE_DIGITS = str.maketrans("0123456789", "零一二三四五六七八九")
+
+
 def _admin():
     import psycopg
 
@@ -586,7 +589,10 @@ def setup_data(out: Path, *, patients: int, schedules: dict[str, int]) -> None:
         person = accounts.visit_person_create(
             account=user,
             data=accounts.VisitPersonInput(
-                relationship="self", name=f"患者{i}", id_number=_resident_id(i), phone=user.phone
+                relationship="self",
+                name="患者" + str(i).translate(_CHINESE_DIGITS),  # names are letters only
+                id_number=_resident_id(i),
+                phone=user.phone,
             ),
             actor=Actor.of(user),
         )

@@ -28,7 +28,10 @@ def resident_id(sequence: int) -> str:
 def test_concurrent_adds_never_exceed_five_visit_persons(alice):
     def add(i: int):
         data = services.VisitPersonInput(
-            relationship="other", name=f"亲属{i}", id_number=resident_id(i + 1), phone="13800000001"
+            relationship="other",
+            name="亲属" + "甲乙丙丁戊己庚辛壬癸子丑"[i],
+            id_number=resident_id(i + 1),
+            phone="13800000001",
         )
         return services.visit_person_create(account=alice, data=data, actor=Actor.of(alice))
 
