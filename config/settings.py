@@ -48,6 +48,28 @@ if envbool("SECURE_PROXY_SSL_HEADER", False):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): no inline script or style anywhere, nothing from other origins
+# (every asset is vendored), no framing; violations are posted to /csp-report/, which logs them.
+# deploy/nginx.conf sends the same policy for what it serves itself (tests/test_csp.py compares them).
+# CSP_FORM_ACTION_EXTRA: origins a form may post or be redirected to besides this site (a real payment
+# provider's cashier, when checkout redirects there).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'", *envlist("CSP_FORM_ACTION_EXTRA", "")],
+        "frame-ancestors": ["'none'"],
+        "report-uri": ["/csp-report/"],
+    }
+}
+CSP_REPORTS_PER_ADDRESS_PER_MINUTE = envint("CSP_REPORTS_PER_ADDRESS_PER_MINUTE", 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 30 * 60)  # 等保: idle sessions end after 30 minutes
 SESSION_SAVE_EVERY_REQUEST = True
@@ -64,6 +86,7 @@ INSTALLED_APPS = [
     "channels",
     "huey.contrib.djhuey",
     "axes",
+    "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",  # staff recovery codes
@@ -87,6 +110,7 @@ MIDDLEWARE = [
     # Before the session reads its cookie and CSRF reads the form: refuses NUL, invalid UTF-8 and bodies
     # that can't be parsed; errors on API paths always leave as {code, message, fields} JSON.
     "ihospital.core.web.BadInputMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,15 +1,20 @@
 """Shell pages: the front door and the staff workstation's landing page per role."""
 
+import json
+import logging
+
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from ihospital.accounts.models import STAFF_ROLES, Role
 from ihospital.accounts.services import account_language_set
 from ihospital.audit.services import Actor
+from ihospital.core import ratelimit
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.core.web import error_response, role_required
 
@@ -67,3 +72,59 @@ def server_error(request):
     error = DomainError(CoreError.SERVER_ERROR)
     context = {"error": error, "message": error.message, "status": error.status}
     return HttpResponseServerError(loader.render_to_string(settings.WEB_ERROR_TEMPLATE, context))
+
+
+csp_logger = logging.getLogger("ihospital.web.csp")
+CSP_REPORT_MAX_BYTES = 16 * 1024
+# What a report says, in either format: report-uri's {"csp-report": {...}} or the Reporting API's
+# [{"type": "csp-violation", "body": {...}}].
+_CSP_FIELDS = {
+    "page": ("document-uri", "documentURL"),
+    "directive": ("effective-directive", "violated-directive", "effectiveDirective"),
+    "blocked": ("blocked-uri", "blockedURL"),
+    "source": ("source-file", "sourceFile"),
+    "line": ("line-number", "lineNumber"),
+}
+
+
+def _csp_violations(body: bytes) -> list[dict]:
+    try:
+        parsed = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return []
+    items = parsed if isinstance(parsed, list) else [parsed]
+    found = []
+    for item in items:
+        if isinstance(item, dict):
+            report = item.get("csp-report") or item.get("body")
+            if isinstance(report, dict):
+                found.append(report)
+    return found
+
+
+@csrf_exempt  # browsers post reports without a CSRF token
+@require_POST
+def csp_report(request):
+    """Where browsers report Content-Security-Policy violations: each is logged on one bounded line
+    (``ihospital.web.csp``, WARNING). Anyone can post here: limited per address, small bodies only."""
+    address = request.META.get("REMOTE_ADDR", "")
+    limit = settings.CSP_REPORTS_PER_ADDRESS_PER_MINUTE
+    if wait := ratelimit.hit("web.csp_report", address, limit=limit, seconds=60):
+        return HttpResponse(status=429, headers={"Retry-After": str(wait)})
+    length = request.META.get("CONTENT_LENGTH", "")
+    if length.isdigit() and int(length) > CSP_REPORT_MAX_BYTES:
+        return HttpResponse(status=413)
+    for report in _csp_violations(request.body)[:10]:
+        shown = {
+            name: next((str(report[k]) for k in keys if k in report), "")[:200] for name, keys in _CSP_FIELDS.items()
+        }
+        csp_logger.warning(
+            "CSP violation from %s: %s blocked %s on %s (%s:%s)",
+            address,
+            shown["directive"],
+            shown["blocked"],
+            shown["page"],
+            shown["source"],
+            shown["line"],
+        )
+    return HttpResponse(status=204)

@@ -126,6 +126,8 @@ PAGES: dict[str, Page] = {
     "": Page("web:home"),
     "healthz": Page("web:healthz"),
     "favicon.ico": Page("web:favicon", setup=lambda w: Call(status=301, to="/static/web/favicon.ico")),
+    # Browsers report Content-Security-Policy violations here, signed in or not: logged, answered 204.
+    "csp-report/": Page("web:csp_report", method="POST", setup=lambda w: Call(data=b"{}", status=204)),
     "i18n/setlang/": Page(
         "set_language", method="POST", setup=lambda w: Call(data={"language": "en", "next": "/"}, status=302, to="/")
     ),

@@ -90,12 +90,21 @@ def media_browser(playwright: Playwright) -> Iterator[Browser]:
 @pytest.fixture
 def new_phone_context(request, live_server) -> Iterator:
     """``new_phone_context(browser)`` → a new phone-sized zh-CN context on the live server; closed after the
-    test, and screenshotted first if the test failed."""
+    test, and screenshotted first if the test failed. A Content-Security-Policy violation on any of its
+    pages fails the test."""
     opened: list[BrowserContext] = []
+    violations: list[str] = []  # Chromium's console errors for what the Content-Security-Policy blocked
+
+    def watch(page: Page) -> None:
+        page.on(
+            "console",
+            lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+        )
 
     def new(browser: Browser, **overrides) -> BrowserContext:
         context = browser.new_context(base_url=live_server.url, **{**PHONE, **overrides})
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        context.on("page", watch)
         opened.append(context)
         return context
 
@@ -105,6 +114,7 @@ def new_phone_context(request, live_server) -> Iterator:
         _screenshot_all(request, opened)
     for context in opened:
         context.close()
+    assert violations == [], "the Content-Security-Policy blocked something (tests/test_csp.py)"
 
 
 @pytest.fixture
