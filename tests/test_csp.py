@@ -132,8 +132,8 @@ def test_nginx_sends_the_same_policy():
 
 # Not the APIs' docs pages yet: django-ninja serves Swagger UI from a CDN with an inline script until "ninja"
 # is an installed app (its vendored, CSP-clean template) — the "API docs offline" work.
-def test_the_admin_sign_in_has_the_policy_and_no_inline_code(client, db):
-    response = client.get("/admin/login/")
+def test_the_back_office_sign_in_has_the_policy_and_no_inline_code(client, db):
+    response = client.get("/admin/login/", follow=True)  # the back office signs in through the staff page
     assert response.status_code == 200
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert inline_in(response.content.decode()) == []
