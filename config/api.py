@@ -16,14 +16,13 @@ from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from ihospital.accounts import api as accounts_api
 from ihospital.appointments import api as appointments_api
 from ihospital.consultations import api as consultations_api
-from ihospital.core.api import AddressRateLimit, CodedErrorsAPI, UserRateLimit, retry_after
+from ihospital.core.api import AddressRateLimit, CodedErrorsAPI, UserRateLimit, field_message, retry_after
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.scheduling import api as scheduling_api
 from ihospital.signatures import api as signatures_api
@@ -40,7 +39,7 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     fields: dict[str, str] = {}
     for item in exc.errors:
         location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path", "payload")]
-        fields.setdefault(".".join(location) or "body", item.get("msg", _("Invalid value.")))
+        fields.setdefault(".".join(location) or "body", field_message(item))
     return fields
 
 

@@ -381,6 +381,18 @@ def audit_list(request):
     return render(request, "consultations/audit_list.html", {"consultations": selectors.recent_consultations()})
 
 
+def _audit_row(message, consultation) -> dict:
+    """A message as the auditor reads it: who sent it by name and role, at the hospital's time."""
+    row = services.message_payload(message, consultation)
+    role = _("Doctor") if row["from"] == "doctor" else _("Patient")
+    return {**row, "sender": f"{message.sender.display_name} ({role})", "sent": message.sent_at}
+
+
+def _duration(milliseconds: int) -> str:
+    minutes, seconds = divmod(round(milliseconds / 1000), 60)
+    return _("%(minutes)d min %(seconds)02d s") % {"minutes": minutes, "seconds": seconds}
+
+
 @role_required(Role.AUDITOR)
 def audit_detail(request, consultation_id):
     consultation = selectors.access_consultation_for_auditor(
@@ -391,8 +403,8 @@ def audit_detail(request, consultation_id):
         "consultations/audit_detail.html",
         {
             "consultation": consultation,
-            "history": [services.message_payload(m, consultation) for m in selectors.messages_of(consultation)],
-            "recordings": list(consultation.recordings.all()),
+            "history": [_audit_row(m, consultation) for m in selectors.messages_of(consultation)],
+            "recordings": [(r, _duration(r.duration_ms)) for r in consultation.recordings.all()],
         },
     )
 

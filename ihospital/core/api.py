@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.throttling import SimpleRateThrottle
 
@@ -124,3 +125,60 @@ def retry_after(error: DomainError) -> int:
     if "seconds" in params:
         return max(1, int(params["seconds"]))
     return max(1, int(params.get("minutes", 1)) * 60)
+
+
+# What pydantic's validation errors mean, in the reader's language (pydantic writes English only).
+FIELD_MESSAGES: dict[str, Any] = {
+    "missing": _("This field is required."),
+    "string_too_short": _("At least %(min_length)s characters."),
+    "string_too_long": _("At most %(max_length)s characters."),
+    "too_short": _("At least %(min_length)s items."),
+    "too_long": _("At most %(max_length)s items."),
+    "string_type": _("Text is expected here."),
+    "string_pattern_mismatch": _("Not in the expected format."),
+    "int_parsing": _("A whole number is expected here."),
+    "int_type": _("A whole number is expected here."),
+    "int_from_float": _("A whole number is expected here."),
+    "float_parsing": _("A number is expected here."),
+    "float_type": _("A number is expected here."),
+    "decimal_parsing": _("A number is expected here."),
+    "bool_parsing": _("Yes or no (true or false) is expected here."),
+    "bool_type": _("Yes or no (true or false) is expected here."),
+    "date_parsing": _("A date (YYYY-MM-DD) is expected here."),
+    "date_from_datetime_parsing": _("A date (YYYY-MM-DD) is expected here."),
+    "date_type": _("A date (YYYY-MM-DD) is expected here."),
+    "datetime_parsing": _("A date and time (ISO 8601) is expected here."),
+    "datetime_from_date_parsing": _("A date and time (ISO 8601) is expected here."),
+    "datetime_type": _("A date and time (ISO 8601) is expected here."),
+    "uuid_parsing": _("An identifier (UUID) is expected here."),
+    "uuid_type": _("An identifier (UUID) is expected here."),
+    "greater_than": _("Must be more than %(gt)s."),
+    "greater_than_equal": _("Must be %(ge)s or more."),
+    "less_than": _("Must be less than %(lt)s."),
+    "less_than_equal": _("Must be %(le)s or less."),
+    "enum": _("One of: %(expected)s."),
+    "literal_error": _("One of: %(expected)s."),
+    "json_invalid": _("Not valid JSON."),
+    "list_type": _("A list is expected here."),
+    "dict_type": _("An object is expected here."),
+    "model_type": _("An object is expected here."),
+    "model_attributes_type": _("An object is expected here."),
+    "extra_forbidden": _("This field is not accepted here."),
+}
+
+
+def field_message(error: dict[str, Any]) -> str:
+    """One pydantic validation error (``ValidationError.errors`` item) as a message in the active language.
+    A custom validator's own message (``value_error``, ``assertion_error``) is kept: ours are translated."""
+    kind = error.get("type", "")
+    if kind in ("value_error", "assertion_error"):
+        message = str(error.get("msg", ""))
+        return message.removeprefix("Value error, ").removeprefix("Assertion failed, ") or str(_("Invalid value."))
+    template = FIELD_MESSAGES.get(kind)
+    if template is None:
+        return str(_("Invalid value."))
+    context = {name: value for name, value in (error.get("ctx") or {}).items()}
+    try:
+        return str(template) % context if "%(" in str(template) else str(template)
+    except (KeyError, TypeError, ValueError):
+        return str(_("Invalid value."))

@@ -150,3 +150,11 @@ def test_the_api_sign_in_asks_for_both_consents_to_the_current_notice(db, django
     assert not User.objects.matching(phone="13800000009").exists()
     signed_in = post(client, f"{P}/auth/token", {"phone": "13800000009", "code": code, **CONSENT})
     assert signed_in.status_code == 201
+
+
+def test_field_errors_of_a_malformed_payload_speak_the_callers_language(patient_token):
+    client = Client(headers={"Authorization": f"Bearer {patient_token}"})
+    chinese = post(client, f"{P}/visit-persons", {"name": "x" * 51}).json()["fields"]
+    assert chinese["relationship"] == "此项为必填项。" and chinese["name"] == "最多 50 个字符。"
+    english = post(client, f"{P}/visit-persons", {"name": "x" * 51}, **{"Accept-Language": "en"}).json()["fields"]
+    assert english["relationship"] == "This field is required." and english["name"] == "At most 50 characters."

@@ -356,3 +356,18 @@ def test_the_device_check_back_link_only_leads_to_this_site(client, alice):
         assert f'href="{hostile}"' not in body
     body = client.get("/device-check/", {"back": "/p/appointments/"}).content.decode()
     assert 'href="/p/appointments/"' in body
+
+
+def test_the_auditor_reads_sender_names_hospital_times_and_durations_in_minutes(in_progress, auditor, dr_bob):
+    from django.utils import timezone
+
+    from ihospital.audit.services import Actor
+    from ihospital.consultations.services import message_post
+
+    message = message_post(sender=dr_bob, consultation=in_progress, text="请描述症状", actor=Actor.of(dr_bob))
+    Recording.objects.create(consultation=in_progress, duration_ms=125_400)
+    page = signed_in(auditor).get(reverse("consultations:audit_detail", args=[in_progress.public_id]))
+    html = page.content.decode()
+    assert f"{dr_bob.display_name} (医生)" in html and ">doctor<" not in html
+    assert timezone.localtime(message.sent_at).strftime("%H:%M:%S") in html  # Beijing time, not UTC
+    assert "2 分 05 秒" in html and "125400" not in html
