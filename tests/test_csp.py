@@ -130,10 +130,9 @@ def test_nginx_sends_the_same_policy():
     assert directives(sent.group(1)) == directives(response["Content-Security-Policy"])
 
 
-# Not the APIs' docs pages yet: django-ninja serves Swagger UI from a CDN with an inline script until "ninja"
-# is an installed app (its vendored, CSP-clean template) — the "API docs offline" work.
-def test_the_back_office_sign_in_has_the_policy_and_no_inline_code(client, db):
-    response = client.get("/admin/login/", follow=True)  # the back office signs in through the staff page
+@pytest.mark.parametrize("path", ["/api/patient/v1/docs", "/api/staff/v1/docs", "/admin/login/"])
+def test_the_api_docs_and_the_back_office_sign_in_have_the_policy_and_no_inline_code(client, db, path):
+    response = client.get(path, follow=True)  # the back office signs in through the staff page
     assert response.status_code == 200
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert inline_in(response.content.decode()) == []
