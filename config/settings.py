@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "ihospital.notifications",
     "ihospital.appointments",
     "ihospital.consultations",
+    "ihospital.records",
     "ihospital.prescriptions",
     "ihospital.signatures",
     "ihospital.integrations",
@@ -428,6 +429,13 @@ CA_PERSONAL_CERTIFICATE_DAYS = envint("CA_PERSONAL_CERTIFICATE_DAYS", 365)
 CA_SEAL_CERTIFICATE_DAYS = envint("CA_SEAL_CERTIFICATE_DAYS", 3 * 365)
 SIGNING_PIN_MAX_WRONG = envint("SIGNING_PIN_MAX_WRONG", 5)  # wrong PINs in a row before the lock
 SIGNING_PIN_LOCK_SECONDS = envint("SIGNING_PIN_LOCK_SECONDS", 15 * 60)
+
+# Retention (SPEC §6; 《医疗机构病历管理规定》, 互联网诊疗监管细则): how many years clinical data is kept at
+# least. Nothing is deleted automatically; ops/archive may move data only once these have passed.
+# `manage check` (records.E001–E003) refuses periods shorter than the legal minimum.
+RETENTION_YEARS_RECORDS = envint("RETENTION_YEARS_RECORDS", 15)
+RETENTION_YEARS_MESSAGES = envint("RETENTION_YEARS_MESSAGES", 15)
+RETENTION_YEARS_RECORDINGS = envint("RETENTION_YEARS_RECORDINGS", 3)
 # Booking rules.
 BOOKING_HOLD_MINUTES = envint("BOOKING_HOLD_MINUTES", 15)
 BOOKING_OPENS_DAYS_AHEAD = envint("BOOKING_OPENS_DAYS_AHEAD", 7)

@@ -106,6 +106,36 @@ class Receipt:
     transaction_id: str
 
 
+# --- 病历归档 (filing a signed medical record) ------------------------------------------------------
+@dataclass(frozen=True)
+class RecordFileRequest:
+    """A signed version of an online visit's medical record, filed to the HIS's EMR. An amendment is filed
+    as a new version of the same document (``reference``); the HIS keeps every version."""
+
+    transaction_id: str
+    patient_id: str
+    reference: str  # our record's public id: the document's identity across versions
+    version: int
+    department_code: str
+    doctor_code: str
+    visit_date: date
+    chief_complaint: str
+    diagnoses: tuple[Diagnosis, ...]
+    document: str  # the signed canonical JSON
+    signature: str  # base64 of the DER signature
+    algorithm: str
+    certificate_serial: str
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordFiling:
+    filing_no: str  # 病历归档号
+    reference: str
+    version: int
+    transaction_id: str
+
+
 # --- 门诊就诊记录 ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class HistoryQuery:
@@ -301,6 +331,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("CancelRegistration", CancelRegistrationRequest, Registration, write=True),
         Operation("Charge", ChargeRequest, Receipt, write=True),
         Operation("Refund", RefundRequest, Receipt, write=True),
+        Operation("FileRecord", RecordFileRequest, RecordFiling, write=True),
         Operation("VisitHistory", HistoryQuery, VisitHistory),
         Operation("DrugCatalogue", DrugQuery, DrugCatalogue),
         Operation("ExamCatalogue", ExamCatalogueQuery, ExamCatalogue),
@@ -360,6 +391,8 @@ class HisClient(Protocol):
 
     def refund(self, request: RefundRequest) -> Receipt: ...
 
+    def file_record(self, request: RecordFileRequest) -> RecordFiling: ...
+
     def visit_history(self, request: HistoryQuery) -> VisitHistory: ...
 
     def drug_catalogue(self, request: DrugQuery) -> DrugCatalogue: ...
@@ -397,6 +430,9 @@ class TypedOperations:
 
     def refund(self, request: RefundRequest) -> Receipt:
         return self.call("Refund", request)
+
+    def file_record(self, request: RecordFileRequest) -> RecordFiling:
+        return self.call("FileRecord", request)
 
     def visit_history(self, request: HistoryQuery) -> VisitHistory:
         return self.call("VisitHistory", request)

@@ -22,6 +22,7 @@ FUNC_CODES = {
     "Charge": "3001",  # 收费
     "Refund": "3002",  # 退费
     "VisitHistory": "4001",  # 门诊就诊记录
+    "FileRecord": "4002",  # 病历归档
     "DrugCatalogue": "5001",  # 药品目录及库存
     "ExamCatalogue": "6001",  # 检验检查项目
     "PlaceExamOrder": "6002",  # 检验检查申请

@@ -16,6 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+MEDICAL_RECORD_TABLE = """
+CREATE TABLE IF NOT EXISTS medical_record (
+    filing_no TEXT PRIMARY KEY, reference TEXT NOT NULL, version INTEGER NOT NULL, patient_id TEXT NOT NULL,
+    encounter_id TEXT NOT NULL, document TEXT NOT NULL, signature TEXT NOT NULL, algorithm TEXT NOT NULL,
+    certificate_serial TEXT NOT NULL, signed_at TEXT NOT NULL, filed_at TEXT NOT NULL, UNIQUE (reference, version)
+)
+"""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pharmacy (code TEXT PRIMARY KEY, name TEXT NOT NULL);
@@ -79,6 +87,7 @@ CREATE TABLE IF NOT EXISTS call_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT, func_code TEXT NOT NULL, at REAL NOT NULL
 );
 """
+SCHEMA += MEDICAL_RECORD_TABLE + ";\n"
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

@@ -34,7 +34,7 @@ from ihospital.integrations.his.simulated.seed import seed
 HOSPITAL_TZ = ZoneInfo("Asia/Shanghai")
 FAULT_MODES = ("latency", "timeout", "error", "down", "malformed", "duplicate")
 FAULT_LIFETIME_SECONDS = 3600
-WRITES = {"2001", "2002", "3001", "3002", "6002"}
+WRITES = {"2001", "2002", "3001", "3002", "4002", "6002"}
 _seeding = threading.Lock()
 _local = threading.local()
 _ensured: set[Path] = set()
@@ -179,7 +179,7 @@ class SimulatedHis:
         return int(row[0]) if row else 0
 
     def count(self, table: str, **where: str) -> int:
-        if table not in ("registration", "receipt", "exam_order", "patient", "call_log", "txn"):
+        if table not in ("registration", "receipt", "exam_order", "patient", "call_log", "txn", "medical_record"):
             raise ValueError(table)
         clause = " AND ".join(f"{column} = ?" for column in where) or "1"
         sql = f"SELECT COUNT(*) FROM {table} WHERE {clause}"  # noqa: S608 - table and columns are ours
@@ -378,6 +378,65 @@ def visit_history(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, A
     return {"patient_id": data["patient_id"], "visits": visits}
 
 
+def file_record(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    """病历归档: keep the signed document and its signature, and show the visit (with its diagnoses) in the
+    patient's visit history. A later version of the same document (an amendment) replaces the visit's
+    diagnoses; every version stays filed."""
+    _patient(conn, data["patient_id"])
+    conn.execute(store.MEDICAL_RECORD_TABLE)  # a file seeded before filing existed gets the table now
+    version = int(data["version"])
+    if version < 1 or not data.get("document") or not data.get("signature"):
+        raise Refusal(vendor.INVALID, "病历内容或签名缺失")
+    if conn.execute(
+        "SELECT 1 FROM medical_record WHERE reference = ? AND version = ?", (data["reference"], version)
+    ).fetchone():
+        raise Refusal(vendor.CONFLICT, "该版本病历已归档")
+    diagnoses = data.get("diagnoses") or []
+    diagnoses = [diagnoses] if isinstance(diagnoses, dict) else list(diagnoses)
+    first = conn.execute("SELECT encounter_id FROM medical_record WHERE reference = ?", (data["reference"],)).fetchone()
+    encounter_id = first[0] if first else f"WZ{store.next_number(conn, 'online_visit'):010d}"
+    if first is None:
+        conn.execute(
+            "INSERT INTO visit VALUES (?, ?, ?, ?, ?, 'online', ?)",
+            (
+                encounter_id,
+                data["patient_id"],
+                str(data["visit_date"]),
+                data["department_code"],
+                data["doctor_code"],
+                data["chief_complaint"],
+            ),
+        )
+    conn.execute("DELETE FROM diagnosis WHERE encounter_id = ?", (encounter_id,))
+    for position, diagnosis in enumerate(diagnoses):
+        conn.execute(
+            "INSERT INTO diagnosis VALUES (?, ?, ?, ?)", (encounter_id, position, diagnosis["code"], diagnosis["name"])
+        )
+    filing_no = f"BL{store.next_number(conn, 'medical_record'):010d}"
+    conn.execute(
+        "INSERT INTO medical_record VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            filing_no,
+            data["reference"],
+            version,
+            data["patient_id"],
+            encounter_id,
+            data["document"],
+            data["signature"],
+            data["algorithm"],
+            data["certificate_serial"],
+            str(data["signed_at"]),
+            _now().isoformat(),
+        ),
+    )
+    return {
+        "filing_no": filing_no,
+        "reference": data["reference"],
+        "version": version,
+        "transaction_id": data["transaction_id"],
+    }
+
+
 def drug_catalogue(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
     keyword = f"%{data.get('keyword', '')}%"
     where = "generic_name LIKE ? OR trade_name LIKE ? OR code LIKE ?"
@@ -538,6 +597,7 @@ HANDLERS: dict[str, Handler] = {
     "3001": charge,
     "3002": refund,
     "4001": visit_history,
+    "4002": file_record,
     "5001": drug_catalogue,
     "6001": exam_catalogue,
     "6002": place_exam_order,

@@ -1,0 +1,32 @@
+from django.utils.translation import gettext_lazy as _
+
+from ihospital.core.errors import ErrorCode
+
+
+class RecordError:
+    NOT_EDITABLE = ErrorCode(
+        "record.signed",
+        _("This version of the record is signed and can no longer be changed. Start an amendment instead."),
+        status=409,
+    )
+    STALE = ErrorCode(
+        "record.stale",
+        _(
+            "The record was saved elsewhere (another tab or window) after you opened it. "
+            "Reload it to see the latest text."
+        ),
+        status=409,
+    )
+    UNKNOWN_DIAGNOSIS = ErrorCode("record.unknown_icd_code", _("Unknown ICD-10 code: %(code)s."))
+    NO_DIAGNOSIS = ErrorCode("record.no_diagnosis", _("Add at least one diagnosis before signing."))
+    NO_COMPLAINT = ErrorCode("record.no_complaint", _("Write the chief complaint before signing."))
+    NOT_YOURS = ErrorCode(
+        "record.not_your_patient", _("Only the doctor of this consultation writes its record."), status=403
+    )
+    NOT_STARTED = ErrorCode(
+        "record.consultation_not_started", _("The record is written once the consultation has started."), status=409
+    )
+    DRAFT_EXISTS = ErrorCode("record.draft_exists", _("An amendment is already being written."), status=409)
+    NOTHING_SIGNED = ErrorCode("record.nothing_signed", _("Only a signed record can be amended."), status=409)
+    NOT_DELETABLE = ErrorCode("record.not_deletable", _("Medical records are never deleted."), status=403)
+    TOO_LONG = ErrorCode("record.too_long", _("%(field)s is too long (at most %(limit)s characters)."))

@@ -1,0 +1,311 @@
+"""Medical record writes: opening a consultation's record, autosaving the draft, signing it, amending it,
+and recording its filing in the HIS. There is no deletion, by design (ARCHITECTURE §4.9).
+
+Signing runs outside any transaction (the CA may be remote; see signatures/services.py): the draft is
+first claimed for signing (``draft → signing`` at the revision the doctor saw, so an autosave from another
+tab cannot slip in), signed, then marked ``signed`` in a short transaction that also queues its filing in
+the HIS (outbox ``records.his_file``). A refused signing (wrong PIN …) puts the draft back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from ihospital.accounts.models import User
+from ihospital.audit.services import Actor, record
+from ihospital.consultations.models import Consultation
+from ihospital.core import outbox
+from ihospital.core.errors import DomainError
+from ihospital.core.state import transition
+from ihospital.core.time import now
+from ihospital.records import icd
+from ihospital.records.errors import RecordError
+from ihospital.records.models import TEXT_FIELDS, TEXT_LIMIT, MedicalRecord, RecordVersion
+from ihospital.signatures import selectors as signature_selectors
+from ihospital.signatures.models import Signature
+from ihospital.signatures.services import document_sign
+
+DOCUMENT_TYPE = "medical_record"
+Status = RecordVersion.Status
+
+
+@dataclass(frozen=True)
+class RecordContent:
+    """What the doctor writes. ``diagnoses`` are ICD-10 codes, in order (the first is the main one)."""
+
+    chief_complaint: str = ""
+    present_illness: str = ""
+    past_history: str = ""
+    allergy_history: str = ""
+    examination_notes: str = ""
+    diagnoses: list[str] = field(default_factory=list)
+    treatment_advice: str = ""
+    follow_up_advice: str = ""
+
+
+def _checked_fields(content: RecordContent) -> dict[str, Any]:
+    """The version's columns for ``content``; refuses record.too_long, record.unknown_icd_code."""
+    values: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        text = (getattr(content, name) or "").strip()
+        if len(text) > TEXT_LIMIT:
+            label = str(getattr(RecordVersion._meta.get_field(name), "verbose_name", name))
+            raise DomainError(RecordError.TOO_LONG, fields={name: str(label)}, field=label, limit=TEXT_LIMIT)
+        values[name] = text
+    diagnoses, seen = [], set()
+    for code in content.diagnoses[:20]:
+        found = icd.lookup(code)
+        if found is None:
+            raise DomainError(RecordError.UNKNOWN_DIAGNOSIS, fields={"diagnoses": str(code)[:20]}, code=str(code)[:20])
+        if found.code not in seen:
+            seen.add(found.code)
+            diagnoses.append({"code": found.code, "name": found.name})
+    values["diagnoses"] = diagnoses
+    return values
+
+
+@transaction.atomic
+def record_open(*, doctor: User, consultation: Consultation, actor: Actor) -> RecordVersion:
+    """The consultation's record as its doctor works on it: the open draft, else the last signed version;
+    the record and its first draft (allergies and chronic conditions prefilled from the visit person) are
+    created on first use. Idempotent.
+
+    Refuses: record.not_your_patient (not this consultation's doctor), record.consultation_not_started.
+    """
+    if consultation.doctor_id != doctor.pk:
+        raise DomainError(RecordError.NOT_YOURS)
+    if consultation.started_at is None:
+        raise DomainError(RecordError.NOT_STARTED)
+    medical_record = MedicalRecord.objects.filter(consultation=consultation).first()
+    if medical_record is None:
+        person = consultation.appointment.visit_person
+        moment = now()
+        try:
+            with transaction.atomic():
+                medical_record = MedicalRecord.objects.create(
+                    consultation=consultation, visit_person=person, doctor=doctor, created_at=moment
+                )
+                RecordVersion.objects.create(
+                    record=medical_record,
+                    number=1,
+                    author=doctor,
+                    chief_complaint=(consultation.appointment.complaint or "")[:TEXT_LIMIT],
+                    allergy_history=person.allergies,
+                    past_history=person.chronic_conditions,
+                    created_at=moment,
+                    saved_at=moment,
+                )
+        except IntegrityError:  # opened at the same moment in another tab
+            medical_record = MedicalRecord.objects.get(consultation=consultation)
+        else:
+            record(
+                actor=actor,
+                action="record.create",
+                target_type="medical_record",
+                target_id=str(medical_record.public_id),
+                details={"consultation": str(consultation.public_id)},
+            )
+    return current_version(medical_record)
+
+
+def current_version(medical_record: MedicalRecord) -> RecordVersion:
+    """The open draft (or the one being signed), else the latest signed version."""
+    versions = RecordVersion.objects.filter(record=medical_record).select_related("record", "signature")
+    return versions.filter(status__in=RecordVersion.OPEN).first() or versions.order_by("-number")[0]
+
+
+@transaction.atomic
+def record_draft_save(
+    *, doctor: User, version: RecordVersion, content: RecordContent, revision: int, actor: Actor
+) -> RecordVersion:
+    """Autosave: replace the draft's content, if it is still at ``revision`` (what the doctor's page last
+    loaded or saved). Returns the version with its new revision.
+
+    Refuses: record.not_your_patient, record.signed (signed or being signed), record.stale (saved since,
+    e.g. in another tab: nothing is overwritten), record.unknown_icd_code, record.too_long.
+    """
+    if version.author_id != doctor.pk:
+        raise DomainError(RecordError.NOT_YOURS)
+    values = _checked_fields(content)
+    moment = now()
+    saved = RecordVersion.objects.filter(pk=version.pk, status=Status.DRAFT, revision=revision).update(
+        **values, revision=F("revision") + 1, saved_at=moment
+    )
+    if not saved:
+        status = RecordVersion.objects.filter(pk=version.pk).values_list("status", flat=True).first()
+        raise DomainError(RecordError.STALE if status == Status.DRAFT else RecordError.NOT_EDITABLE)
+    record(
+        actor=actor,
+        action="record.draft_save",
+        target_type="medical_record",
+        target_id=str(version.record.public_id),
+        details={"version": version.number, "revision": revision + 1},
+    )
+    version.refresh_from_db()
+    return version
+
+
+def record_payload(version: RecordVersion) -> dict[str, Any]:
+    """The document that is signed: the version's content with who, whom and when (canonical JSON rules:
+    strings, whole numbers, lists, objects — see docs/signatures.md)."""
+    medical_record = version.record
+    consultation = medical_record.consultation
+    person = medical_record.visit_person
+    appointment = consultation.appointment
+    payload: dict[str, Any] = {
+        "type": DOCUMENT_TYPE,
+        "record": str(medical_record.public_id),
+        "version": version.number,
+        "consultation": str(consultation.public_id),
+        "visit_date": str(appointment.schedule.date),
+        "department": appointment.schedule.department.name,
+        "doctor": {"id": str(version.author.public_id), "name": version.author.display_name},
+        "patient": {
+            "id": str(person.public_id),
+            "name": person.name,
+            "sex": person.sex,
+            "birth_date": str(person.birth_date),
+        },
+        "diagnoses": [{"code": d["code"], "name": d["name"]} for d in version.diagnoses],
+    }
+    for name in TEXT_FIELDS:
+        payload[name] = getattr(version, name)
+    return payload
+
+
+def _load(version: RecordVersion) -> RecordVersion:
+    return RecordVersion.objects.select_related(
+        "author",
+        "record__visit_person",
+        "record__consultation__appointment__schedule__department",
+    ).get(pk=version.pk)
+
+
+def record_sign(*, doctor: User, version: RecordVersion, revision: int, pin: str, actor: Actor) -> RecordVersion:
+    """Sign the draft at ``revision`` with ``doctor``'s certificate and PIN.
+
+    Preconditions: outside any transaction (RuntimeError otherwise: signing talks to the CA).
+    Refuses: record.not_your_patient, record.signed, record.stale, record.no_complaint,
+    record.no_diagnosis, and every signature.* refusal of ``document_sign`` (wrong PIN, locked, revoked or
+    expired certificate …; the draft is then editable again).
+    Side effects: the Signature; the version signed; its HIS filing queued; audit entries.
+    """
+    if version.author_id != doctor.pk:
+        raise DomainError(RecordError.NOT_YOURS)
+    version = _load(version)
+    if version.status == Status.SIGNED:
+        raise DomainError(RecordError.NOT_EDITABLE)
+    if not version.chief_complaint:
+        raise DomainError(RecordError.NO_COMPLAINT)
+    if not version.diagnoses:
+        raise DomainError(RecordError.NO_DIAGNOSIS)
+    with transaction.atomic(durable=True):
+        claimed = RecordVersion.objects.filter(pk=version.pk, status=Status.DRAFT, revision=revision).update(
+            status=Status.SIGNING
+        )
+    if not claimed:
+        left = signature_selectors.signatures_of(document_type=DOCUMENT_TYPE, document_id=version.record.public_id)
+        signed = left.filter(version=version.number).first()
+        if version.status == Status.SIGNING and signed is not None:  # an earlier attempt stopped after signing
+            return _mark_signed(version=version, signature=signed, actor=actor)
+        raise DomainError(RecordError.STALE if version.status == Status.DRAFT else RecordError.NOT_EDITABLE)
+    try:
+        signature = document_sign(
+            signer=doctor,
+            document_type=DOCUMENT_TYPE,
+            document_id=version.record.public_id,
+            payload=record_payload(version),
+            pin=pin,
+            actor=actor,
+            version=version.number,
+        )
+    except BaseException:
+        with transaction.atomic():
+            transition(RecordVersion, pk=version.pk, to=Status.DRAFT, transitions=RecordVersion.TRANSITIONS)
+        raise
+    return _mark_signed(version=version, signature=signature, actor=actor)
+
+
+@transaction.atomic
+def _mark_signed(*, version: RecordVersion, signature: Signature, actor: Actor) -> RecordVersion:
+    transition(
+        RecordVersion,
+        pk=version.pk,
+        to=Status.SIGNED,
+        transitions=RecordVersion.TRANSITIONS,
+        error=RecordError.NOT_EDITABLE,
+        signature=signature,
+        signed_at=signature.signed_at,
+    )
+    record(
+        actor=actor,
+        action="record.sign",
+        target_type="medical_record",
+        target_id=str(version.record.public_id),
+        details={"version": version.number, "signature": str(signature.public_id)},
+    )
+    outbox.enqueue(
+        topic="records.his_file",
+        payload={"version": str(version.public_id)},
+        idempotency_key=f"his-record:{version.public_id}",
+        correlation_id=str(version.record.public_id),
+    )
+    version.refresh_from_db()
+    return version
+
+
+@transaction.atomic
+def record_amend(*, doctor: User, medical_record: MedicalRecord, actor: Actor) -> RecordVersion:
+    """Start an amendment: a new draft version copied from the last signed one, to be signed again. The
+    signed versions stay as they are.
+
+    Refuses: record.not_your_patient (only the record's doctor amends it), record.nothing_signed,
+    record.draft_exists.
+    """
+    if medical_record.doctor_id != doctor.pk:
+        raise DomainError(RecordError.NOT_YOURS)
+    latest = RecordVersion.objects.filter(record=medical_record).order_by("-number").first()
+    if latest is None or latest.status in RecordVersion.OPEN:
+        raise DomainError(RecordError.DRAFT_EXISTS if latest else RecordError.NOTHING_SIGNED)
+    moment = now()
+    try:
+        with transaction.atomic():
+            draft = RecordVersion.objects.create(
+                record=medical_record,
+                number=latest.number + 1,
+                author=doctor,
+                diagnoses=latest.diagnoses,
+                created_at=moment,
+                saved_at=moment,
+                **{name: getattr(latest, name) for name in TEXT_FIELDS},
+            )
+    except IntegrityError:  # amended at the same moment elsewhere
+        raise DomainError(RecordError.DRAFT_EXISTS) from None
+    record(
+        actor=actor,
+        action="record.amend",
+        target_type="medical_record",
+        target_id=str(medical_record.public_id),
+        details={"version": draft.number, "from": latest.number},
+    )
+    return draft
+
+
+@transaction.atomic
+def record_his_filed(*, version: RecordVersion, filing_no: str) -> None:
+    """Keep the HIS's filing number of a signed version (the outbox handler's answer). Idempotent."""
+    updated = RecordVersion.objects.filter(pk=version.pk, status=Status.SIGNED, his_filing_no="").update(
+        his_filing_no=filing_no[:40], his_filed_at=now()
+    )
+    if updated:
+        record(
+            actor=Actor.system("his"),
+            action="record.his_filed",
+            target_type="medical_record",
+            target_id=str(version.record.public_id),
+            details={"version": version.number, "filing_no": filing_no},
+        )
