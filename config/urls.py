@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("ihospital.accounts.urls")),
     path("", include("ihospital.appointments.urls")),
     path("", include("ihospital.consultations.urls")),
+    path("", include("ihospital.records.urls")),
     path("", include("ihospital.scheduling.urls")),
     path("", include("ihospital.notifications.urls")),
     path("", include("ihospital.signatures.urls")),

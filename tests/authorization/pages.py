@@ -116,6 +116,24 @@ def _notification(user) -> Call:
     return Call({"notification_id": world.notification(user).public_id}, status=302, to=f"/{area}/messages/")
 
 
+def _record(build) -> Callable[[World], Call]:
+    return lambda w: Call({"record_id": build(w).record.public_id})
+
+
+def _record_draft_save(w: World) -> Call:
+    draft = world.record_draft(w)
+    body = f'{{"revision": {draft.revision}, "chief_complaint": "咳嗽", "diagnoses": ["J06.9"]}}'.encode()
+    return Call({"record_id": draft.record.public_id}, data=body)
+
+
+def _record_sign(w: World) -> Call:
+    draft = world.record_draft(w)
+    world.signing_ready(w)
+    return Call(
+        {"record_id": draft.record.public_id}, data=f'{{"revision": {draft.revision}, "pin": "246810"}}'.encode()
+    )
+
+
 def _cashier(w: World) -> Call:
     return Call({"out_trade_no": world.payment_order(world.checked_out(w)).out_trade_no})
 
@@ -362,6 +380,39 @@ PAGES: dict[str, Page] = {
     # Clinical staff; all staff.
     "staff/confirm-identity/": Page("accounts:confirm_identity", CLINICAL),
     "staff/signing-pin/": Page("signatures:signing_pin", SIGNERS),
+    # Medical records: the doctor's editor beside the video (JSON), the patient's records and their PDFs,
+    # and the page a PDF's QR code leads to (anyone: it shows the signature's facts, not the record).
+    "staff/consultations/<uuid:consultation_id>/record/": Page(
+        "records:open", DOCTOR, "POST", setup=_consultation(world.in_progress), owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/records/<uuid:record_id>/draft/": Page(
+        "records:draft_save", DOCTOR, "POST", setup=_record_draft_save, owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/records/<uuid:record_id>/sign/": Page(
+        "records:sign", DOCTOR, "POST", setup=_record_sign, owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/records/<uuid:record_id>/amend/": Page(
+        "records:amend", DOCTOR, "POST", setup=_record(world.record_signed), owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/icd10/": Page("records:icd_search", DOCTOR),
+    "p/records/": Page("records:mine", PATIENT),
+    "records/<uuid:record_id>/": Page(
+        "records:detail",
+        PATIENT | DOCTOR,
+        setup=_record(world.record_signed),
+        owners=ALICE + BOB,
+        intruders=NOT_ALICE + NOT_BOB,
+    ),
+    "records/<uuid:record_id>/v<int:number>.pdf": Page(
+        "records:pdf",
+        PATIENT | DOCTOR,
+        setup=lambda w: Call({"record_id": world.record_signed(w).record.public_id, "number": 1}),
+        owners=ALICE + BOB,
+        intruders=NOT_ALICE + NOT_BOB,
+    ),
+    "verify/records/<uuid:signature_id>/": Page(
+        "records:verify", setup=lambda w: Call({"signature_id": world.record_signed(w).signature.public_id})
+    ),
     "staff/": Page("web:staff_home", STAFF),
     "staff/security/": Page("accounts:staff_security", STAFF),
     "staff/sessions/": Page("accounts:staff_sessions", STAFF),

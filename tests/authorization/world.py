@@ -212,3 +212,35 @@ def his_mismatch(w: World):
     return HisMismatch.objects.create(
         day=now().date(), kind="charge", reference="walk-in-1", problem="missing_here", his_fen=1200
     )
+
+
+def record_draft(w: World):
+    """alice's consultation with dr_bob, in progress, with its record's draft written (a diagnosis too)."""
+    from ihospital.records.services import RecordContent, record_draft_save, record_open
+
+    consultation = in_progress(w)
+    draft = record_open(doctor=w.dr_bob, consultation=consultation, actor=Actor.of(w.dr_bob))
+    content = RecordContent(chief_complaint="咳嗽三天", diagnoses=["J06.9"])
+    return record_draft_save(
+        doctor=w.dr_bob, version=draft, content=content, revision=draft.revision, actor=Actor.of(w.dr_bob)
+    )
+
+
+def signing_ready(w: World) -> None:
+    """The built-in CA issued dr_bob's certificate and his signing PIN is 246810."""
+    from ihospital.signatures import services
+
+    services.ca_setup(actor=Actor.system("matrix"))
+    services.signing_pin_set(holder=w.dr_bob, current_pin=None, new_pin="246810", actor=Actor.system("matrix"))
+
+
+def record_signed(w: World):
+    """alice's record of her consultation with dr_bob, version 1 signed by him."""
+    from ihospital.records.services import record_sign
+
+    draft = record_draft(w)
+    signing_ready(w)
+    with w.commit():
+        return record_sign(
+            doctor=w.dr_bob, version=draft, revision=draft.revision, pin="246810", actor=Actor.of(w.dr_bob)
+        )
