@@ -236,6 +236,7 @@ def doctor_room(request, consultation_id):
     consultation = _own_or_404(request, consultation_id)
     context = _room_context(request, consultation, role="doctor")
     context["recordings"] = list(consultation.recordings.filter(assembled_at__isnull=False))
+    context["attachments"] = list(consultation.appointment.attachments.all())
     return render(request, "consultations/room.html", context)
 
 

@@ -371,3 +371,26 @@ def test_the_auditor_reads_sender_names_hospital_times_and_durations_in_minutes(
     assert f"{dr_bob.display_name} (医生)" in html and ">doctor<" not in html
     assert timezone.localtime(message.sent_at).strftime("%H:%M:%S") in html  # Beijing time, not UTC
     assert "2 分 05 秒" in html and "125400" not in html
+
+
+def test_the_doctors_room_shows_the_patients_allergies_conditions_prior_diagnosis_and_attachments(
+    in_progress, confirmed_bob
+):
+    from django.core.files.base import ContentFile
+
+    from ihospital.accounts.models import VisitPerson
+    from ihospital.appointments.models import Attachment
+
+    appointment = in_progress.appointment
+    VisitPerson.objects.filter(pk=appointment.visit_person_id).update(
+        allergies="青霉素", chronic_conditions="2型糖尿病"
+    )
+    Attachment.objects.create(
+        appointment=appointment, file=ContentFile(b"%PDF-1.4", name="r.pdf"), content_type="application/pdf",
+        size=8, sha256="0" * 64, original_name="门诊病历.pdf",
+    )  # fmt: skip
+    html = signed_in(confirmed_bob).get(reverse("consultations:doctor_room", args=[in_progress.public_id]))
+    html = html.content.decode()
+    assert 'data-testid="patient-facts"' in html
+    assert "青霉素" in html and "2型糖尿病" in html and appointment.prior_diagnosis in html
+    assert "门诊病历.pdf" in html and "/files/attachments/" in html
