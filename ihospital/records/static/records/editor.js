@@ -103,6 +103,8 @@ function render(data) {
   }
   renderDiagnoses();
   dirty = false;
+  root.dataset.saved = "true";
+  root.dataset.revision = String(state.revision);
 }
 
 async function openRecord() {
@@ -135,6 +137,7 @@ async function save() {
       state.revision = data.version.revision;
       setSaveState(`${label("saved")} ${new Date(data.version.saved_at).toLocaleTimeString()}`);
       root.dataset.revision = String(state.revision);
+      if (!dirty) root.dataset.saved = "true";
       showError(null);
     })
     .catch((error) => {
@@ -150,12 +153,15 @@ async function save() {
 
 function changed() {
   dirty = true;
+  root.dataset.saved = "false";
   setSaveState(label("unsaved"));
   clearTimeout(timer);
   timer = setTimeout(save, SAVE_DELAY_MS);
 }
 
-form.addEventListener("input", changed);
+form.addEventListener("input", (event) => {
+  if (!event.target.matches("[data-icd-query]")) changed();
+});
 
 // --- ICD-10 search -------------------------------------------------------------------------------
 const query = root.querySelector("[data-icd-query]");
