@@ -6,6 +6,7 @@ app_name = "consultations"
 urlpatterns = [
     path("p/appointments/<uuid:appointment_id>/waiting-room/", views.waiting_room, name="waiting_room"),
     path("p/consultations/<uuid:consultation_id>/answer/", views.answer, name="answer"),
+    path("p/consultations/<uuid:consultation_id>/decline/", views.decline, name="decline"),
     path("p/consultations/<uuid:consultation_id>/", views.patient_room, name="patient_room"),
     path("device-check/", views.device_check, name="device_check"),
     path("staff/desk/", views.desk, name="desk"),

@@ -137,6 +137,19 @@ def answer(request, consultation_id):
 
 
 @role_required(Role.PATIENT)
+@require_POST
+def decline(request, consultation_id):
+    """Not now: the ring stops and the patient stays in the waiting room; the doctor may call again."""
+    actor = _actor(request)
+    consultation = _own_or_404(request, consultation_id, actor)
+    try:
+        services.consultation_decline(patient=request.user, consultation=consultation, actor=actor)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("consultations:waiting_room", appointment_id=consultation.appointment.public_id)
+
+
+@role_required(Role.PATIENT)
 def patient_room(request, consultation_id):
     consultation = _own_or_404(request, consultation_id)
     if consultation.status in (Consultation.Status.WAITING, Consultation.Status.CALLING, Consultation.Status.MISSED):

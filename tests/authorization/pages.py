@@ -88,6 +88,15 @@ def _answer(w: World) -> Call:
     )
 
 
+def _decline(w: World) -> Call:
+    consultation = world.calling(w)
+    return Call(
+        {"consultation_id": consultation.public_id},
+        status=302,
+        to=f"/p/appointments/{consultation.appointment.public_id}/waiting-room/",
+    )
+
+
 def _review(w: World) -> Call:
     data = {"decision": "accept", "prior_diagnosis_confirmed": "on"}
     return Call({"appointment_id": world.requested(w).public_id}, data=data, status=302, to="/staff/review/")
@@ -246,6 +255,14 @@ PAGES: dict[str, Page] = {
         PATIENT,
         "POST",
         setup=_answer,
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/consultations/<uuid:consultation_id>/decline/": Page(
+        "consultations:decline",
+        PATIENT,
+        "POST",
+        setup=_decline,
         owners=ALICE,
         intruders=NOT_ALICE,
     ),

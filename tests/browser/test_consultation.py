@@ -161,9 +161,12 @@ def test_patient_and_doctor_meet_by_video_and_the_call_is_recorded(
         screenshot(doctor, "consultation-4-room-doctor")
 
         # The doctor completes; the recording's last chunk is uploaded first and the take assembled.
+        asked = []
+        doctor.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
         doctor.get_by_test_id("complete").click()
         expect(doctor).to_have_url(f"{asgi_server.url}/staff/desk/")
         expect(patient.get_by_test_id("ended-banner")).to_be_visible()
+        assert len(asked) == 1, "ending the visit asks the doctor first"
         consultation = Consultation.objects.get(appointment=appointment)
         assert consultation.status == "completed"
         wait_until(
@@ -209,6 +212,7 @@ def test_a_patient_without_a_camera_talks_by_sound_and_is_referred_in_person(
             expect(page.get_by_test_id("call-state")).to_have_attribute("data-state", "connected")
         patient.get_by_test_id("remote-video").evaluate(VIDEO_PLAYING)  # the doctor is still seen
         doctor.get_by_test_id("refer-reason").fill("新发胸痛，需到院首诊")
+        doctor.once("dialog", lambda dialog: dialog.accept())  # ending asks first
         doctor.get_by_test_id("refer").click()
         expect(doctor).to_have_url(f"{asgi_server.url}/staff/desk/")
         expect(patient.locator("#referred-note")).to_be_visible()

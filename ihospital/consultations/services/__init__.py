@@ -8,6 +8,7 @@ from ihospital.consultations.services.queue import (
     consultation_call_expire,
     consultation_calls_sweep,
     consultation_check_in,
+    consultation_decline,
     consultation_mark_no_show,
 )
 from ihospital.consultations.services.recording import (
@@ -35,6 +36,7 @@ __all__ = [
     "appointments_no_show_sweep",
     "check_in_window",
     "consultation_answer",
+    "consultation_decline",
     "consultation_auto_complete",
     "consultation_call",
     "consultation_call_expire",

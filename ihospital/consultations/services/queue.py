@@ -171,6 +171,31 @@ def consultation_calls_sweep() -> int:
 
 
 @transaction.atomic
+def consultation_decline(*, patient: User, consultation: Consultation, actor: Actor) -> Consultation:
+    """The patient declines the ring (not now): the call ends as missed at once, as if unanswered, so the
+    doctor sees it on the desk and may call again or call the next patient.
+
+    Refuses: consultation.not_ringing (the call already ended, was answered or timed out).
+    Side effects: calling → missed (compare-and-set); audited ``consultation.call_declined``; the room and
+    the doctor's desk are told.
+    """
+    if consultation.status != Status.CALLING:
+        raise DomainError(ConsultationError.NOT_RINGING)
+    try:
+        with transaction.atomic():
+            move(consultation, Status.MISSED)
+    except DomainError:
+        raise DomainError(ConsultationError.NOT_RINGING) from None
+    record(actor=actor, action="consultation.call_declined", **target(consultation))
+    events.to_room_on_commit(consultation, "missed")
+    events.announce_queue_on_commit(
+        consultation,
+        desk_alert=_("%(name)s declined the call.") % {"name": consultation.appointment.visit_person.name},
+    )
+    return consultation
+
+
+@transaction.atomic
 def consultation_answer(*, patient: User, consultation: Consultation, actor: Actor) -> Consultation:
     """The patient answers the ring and enters the room: the consultation starts.
 

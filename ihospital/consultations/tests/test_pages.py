@@ -136,7 +136,30 @@ def test_the_patient_answers_and_enters_the_room(accepted, alice, confirmed_bob,
     assert client.get(waiting_room)["Location"] == room
 
 
+def test_the_patient_declines_the_ring_and_stays_in_the_waiting_room(accepted, alice, confirmed_bob, commit):
+    consultation = checked_in(accepted, commit)
+    with commit():
+        signed_in(confirmed_bob).post(reverse("consultations:call", args=[consultation.public_id]))
+    client = signed_in(alice)
+    waiting_room = reverse("consultations:waiting_room", args=[accepted.public_id])
+    decline = reverse("consultations:decline", args=[consultation.public_id])
+    assert f'action="{decline}"'.encode() in client.get(waiting_room).content  # the ringing card offers it
+    with commit():
+        response = client.post(decline)
+    assert response.status_code == 302 and response["Location"] == waiting_room
+    consultation.refresh_from_db()
+    assert consultation.status == "missed"
+
+
 # --- the rooms ----------------------------------------------------------------------------------------
+
+
+def test_ending_a_visit_asks_the_doctor_and_the_patient_can_leave_the_room(in_progress, alice, dr_bob):
+    doctor_page = signed_in(dr_bob).get(reverse("consultations:doctor_room", args=[in_progress.public_id]))
+    assert b'id="end-form"' in doctor_page.content and b"data-confirm=" in doctor_page.content
+    patient_page = signed_in(alice).get(reverse("consultations:patient_room", args=[in_progress.public_id]))
+    leave = reverse("appointments:detail", args=[in_progress.appointment.public_id])
+    assert f'href="{leave}" data-testid="leave"'.encode() in patient_page.content
 
 
 def test_the_rooms_open_for_their_participants_only(in_progress, alice, mallory, dr_bob, dr_erin):

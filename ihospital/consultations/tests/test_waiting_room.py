@@ -17,6 +17,7 @@ from ihospital.consultations.services import (
     consultation_call_expire,
     consultation_calls_sweep,
     consultation_check_in,
+    consultation_decline,
     consultation_mark_no_show,
 )
 from ihospital.consultations.tests.conftest import accepted_booking, starts_in
@@ -143,6 +144,28 @@ def test_answering_starts_the_consultation(accepted, confirmed_bob, commit):
     assert consultation.started_at is not None
     assert events.queue_order(confirmed_bob.pk) == []
     assert events.doctor_status(confirmed_bob.pk, confirmed_bob.public_id.hex) == "in_consultation"
+
+
+def test_declining_the_ring_ends_the_call_as_missed_and_the_doctor_may_call_again(accepted, confirmed_bob, commit):
+    consultation = check_in(accepted, commit)
+    patient = accepted.account
+    decline = lambda: consultation_decline(patient=patient, consultation=consultation, actor=Actor.of(patient))  # noqa: E731
+    assert code_of(decline) == "consultation.not_ringing"  # nothing rings yet
+    with commit():
+        consultation_call(doctor=confirmed_bob, actor=Actor.of(confirmed_bob))
+    consultation.refresh_from_db()
+    with commit():
+        decline()
+    consultation.refresh_from_db()
+    accepted.refresh_from_db()
+    assert (consultation.status, accepted.status) == ("missed", "waiting")
+    declined = AuditEvent.objects.filter(action="consultation.call_declined", target_id=str(consultation.public_id))
+    assert declined.exists()
+    assert events.queue_order(confirmed_bob.pk) == [consultation.queue_token]  # still in the queue
+    assert code_of(decline) == "consultation.not_ringing"  # declining twice changes nothing
+    with commit():
+        again = consultation_call(doctor=confirmed_bob, consultation=consultation, actor=Actor.of(confirmed_bob))
+    assert again.status == "calling"
 
 
 def test_the_doctor_cannot_call_while_in_a_consultation(alice, confirmed_bob, commit):
