@@ -1,4 +1,6 @@
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,7 +19,12 @@ class SandboxSms(models.Model):
         ordering = ["-sent_at", "-id"]
 
     def __str__(self) -> str:
-        return f"SMS to {self.phone} at {self.sent_at:%Y-%m-%d %H:%M:%S}"
+        # In hospital time, like every time shown (stored in UTC).
+        sent = timezone.localtime(self.sent_at) if self.sent_at else None
+        return gettext("SMS to %(phone)s at %(time)s") % {
+            "phone": self.phone,
+            "time": f"{sent:%Y-%m-%d %H:%M:%S}" if sent else "",
+        }
 
 
 class SandboxPayment(models.Model):
