@@ -29,4 +29,9 @@ class RecordError:
     DRAFT_EXISTS = ErrorCode("record.draft_exists", _("An amendment is already being written."), status=409)
     NOTHING_SIGNED = ErrorCode("record.nothing_signed", _("Only a signed record can be amended."), status=409)
     NOT_DELETABLE = ErrorCode("record.not_deletable", _("Medical records are never deleted."), status=403)
+    NOT_YOUR_DEPARTMENT = ErrorCode(
+        "record.not_your_department", _("You can share a template only with a department you work in."), status=403
+    )
+    TEMPLATE_NAME = ErrorCode("record.template_name", _("Give the template a name (at most 60 characters)."))
+    PHRASE_TEXT = ErrorCode("record.phrase_text", _("A phrase is 1 to 300 characters."))
     TOO_LONG = ErrorCode("record.too_long", _("%(field)s is too long (at most %(limit)s characters)."))

@@ -150,6 +150,55 @@ class RecordVersion(KeptModel):
         return self.status == self.Status.SIGNED
 
 
+class RecordTemplate(PublicIdModel):
+    """A doctor's own record template, or one shared with a department (病历模板): text for some fields and
+    diagnoses, applied to a draft in the editor. Not clinical data: a template is retired, not kept forever."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="record_templates"
+    )
+    department = models.ForeignKey(
+        "scheduling.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="record_templates",
+    )  # set: shared with the department's doctors
+    name = models.CharField(_("name"), max_length=60)
+    content = models.JSONField(_("content"), default=dict)  # {field: text, "diagnoses": [codes]}
+    created_at = models.DateTimeField(_("created at"))
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("record template")
+        verbose_name_plural = _("record templates")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Phrase(PublicIdModel):
+    """A doctor's common phrase (常用语), inserted into a field of the draft with one click."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="record_phrases"
+    )
+    text = models.CharField(_("text"), max_length=300)
+    created_at = models.DateTimeField(_("created at"))
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["text", "id"]
+        verbose_name = _("common phrase")
+        verbose_name_plural = _("common phrases")
+        constraints = [models.UniqueConstraint(fields=["owner", "text"], name="record_phrase_unique_per_owner")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def refuse_deletion(sender: Any, instance: Any, **kwargs: Any) -> None:
     """pre_delete receiver for every clinical model here: a record is kept, never deleted (SPEC §6)."""
     raise DomainError(RecordError.NOT_DELETABLE)

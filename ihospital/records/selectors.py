@@ -17,7 +17,7 @@ from ihospital.accounts.models import Role, User
 from ihospital.audit.services import Actor, record
 from ihospital.consultations.models import Consultation
 from ihospital.core.errors import CoreError, DomainError
-from ihospital.records.models import MedicalRecord, RecordVersion
+from ihospital.records.models import MedicalRecord, Phrase, RecordTemplate, RecordVersion
 
 RELATED = (
     "visit_person",
@@ -120,3 +120,15 @@ def access_version(*, medical_record: MedicalRecord, number: int, signed_only: b
     if version is None:
         raise DomainError(CoreError.NOT_FOUND)
     return version
+
+
+def templates_for(*, doctor: User, department_id: int | None) -> QuerySet[RecordTemplate]:
+    """The doctor's own templates and those shared with ``department_id`` (the consultation's)."""
+    from django.db.models import Q
+
+    shared = Q(department_id=department_id) if department_id else Q(pk__in=[])
+    return RecordTemplate.objects.filter(Q(owner=doctor, department__isnull=True) | shared, retired_at__isnull=True)
+
+
+def phrases_of(*, doctor: User) -> QuerySet[Phrase]:
+    return Phrase.objects.filter(owner=doctor, retired_at__isnull=True)

@@ -24,7 +24,8 @@ from ihospital.core.state import transition
 from ihospital.core.time import now
 from ihospital.records import icd
 from ihospital.records.errors import RecordError
-from ihospital.records.models import TEXT_FIELDS, TEXT_LIMIT, MedicalRecord, RecordVersion
+from ihospital.records.models import TEXT_FIELDS, TEXT_LIMIT, MedicalRecord, Phrase, RecordTemplate, RecordVersion
+from ihospital.scheduling.models import Department
 from ihospital.signatures import selectors as signature_selectors
 from ihospital.signatures.models import Signature
 from ihospital.signatures.services import document_sign
@@ -309,3 +310,50 @@ def record_his_filed(*, version: RecordVersion, filing_no: str) -> None:
             target_id=str(version.record.public_id),
             details={"version": version.number, "filing_no": filing_no},
         )
+
+
+# --- templates and common phrases (doctor productivity) ---------------------------------------------
+
+
+@transaction.atomic
+def template_create(
+    *, doctor: User, name: str, content: RecordContent, department: Department | None, actor: Actor
+) -> RecordTemplate:
+    """Save ``content`` as a template: the doctor's own, or shared with ``department`` (one they work in).
+
+    Refuses: record.template_name, record.not_your_department, record.unknown_icd_code, record.too_long.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise DomainError(RecordError.TEMPLATE_NAME, fields={"name": str(RecordError.TEMPLATE_NAME.message)})
+    if department is not None and not department.doctors.filter(user=doctor).exists():
+        raise DomainError(RecordError.NOT_YOUR_DEPARTMENT)
+    values = _checked_fields(content)
+    values["diagnoses"] = [d["code"] for d in values["diagnoses"]]
+    template = RecordTemplate.objects.create(
+        owner=doctor,
+        department=department,
+        name=name,
+        content={key: value for key, value in values.items() if value},
+        created_at=now(),
+    )
+    record(
+        actor=actor,
+        action="record.template_create",
+        target_type="record_template",
+        target_id=str(template.public_id),
+        details={"department": department.code if department else ""},
+    )
+    return template
+
+
+@transaction.atomic
+def phrase_create(*, doctor: User, text: str, actor: Actor) -> Phrase:
+    """Add a common phrase for ``doctor`` (idempotent on the text). Refuses: record.phrase_text."""
+    text = (text or "").strip()
+    if not text or len(text) > 300:
+        raise DomainError(RecordError.PHRASE_TEXT, fields={"text": str(RecordError.PHRASE_TEXT.message)})
+    phrase, created = Phrase.objects.get_or_create(owner=doctor, text=text, defaults={"created_at": now()})
+    if created:
+        record(actor=actor, action="record.phrase_create", target_type="record_phrase", target_id=str(phrase.public_id))
+    return phrase

@@ -48,9 +48,25 @@ def _version_json(version: RecordVersion) -> dict[str, Any]:
     return data
 
 
+def _template_json(template: Any) -> dict[str, Any]:
+    content = dict(template.content)
+    found = [icd.lookup(code) for code in content.get("diagnoses", [])]
+    content["diagnoses"] = [{"code": d.code, "name": d.name} for d in found if d is not None]
+    return {
+        "id": str(template.public_id),
+        "name": template.name,
+        "shared": template.department_id is not None,
+        "content": content,
+    }
+
+
 def _editor_state(medical_record: MedicalRecord, version: RecordVersion) -> dict[str, Any]:
     person = medical_record.visit_person
+    doctor = medical_record.doctor
+    department_id = medical_record.consultation.appointment.schedule.department_id
     return {
+        "templates": [_template_json(t) for t in selectors.templates_for(doctor=doctor, department_id=department_id)],
+        "phrases": [p.text for p in selectors.phrases_of(doctor=doctor)],
         "version": _version_json(version),
         "person": {"allergies": person.allergies, "chronic_conditions": person.chronic_conditions},
         "signed": [
@@ -155,6 +171,38 @@ def amend(request, record_id):
     except DomainError as error:
         return _error(error)
     return JsonResponse(_editor_state(medical_record, version))
+
+
+@role_required(Role.DOCTOR)
+@require_POST
+def template_create(request, record_id):
+    """Save the editor's current fields as a template, the doctor's own or (``shared``) for the
+    consultation's department."""
+    medical_record = _own_record(request, record_id)
+    data = _body(request)
+    department = medical_record.consultation.appointment.schedule.department if data.get("shared") else None
+    try:
+        template = services.template_create(
+            doctor=request.user,
+            name=str(data.get("name") or ""),
+            content=_content(data),
+            department=department,
+            actor=_actor(request),
+        )
+    except DomainError as error:
+        return _error(error)
+    return JsonResponse({"template": _template_json(template)}, status=201)
+
+
+@role_required(Role.DOCTOR)
+@require_POST
+def phrase_create(request):
+    data = _body(request)
+    try:
+        phrase = services.phrase_create(doctor=request.user, text=str(data.get("text") or ""), actor=_actor(request))
+    except DomainError as error:
+        return _error(error)
+    return JsonResponse({"text": phrase.text}, status=201)
 
 
 @role_required(Role.DOCTOR)

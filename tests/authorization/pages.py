@@ -135,6 +135,11 @@ def _record_draft_save(w: World) -> Call:
     return Call({"record_id": draft.record.public_id}, data=body)
 
 
+def _record_template(w: World) -> Call:
+    draft = world.record_draft(w)
+    return Call({"record_id": draft.record.public_id}, data='{"name": "上感"}'.encode(), status=201)
+
+
 def _record_sign(w: World) -> Call:
     draft = world.record_draft(w)
     world.signing_ready(w)
@@ -410,6 +415,12 @@ PAGES: dict[str, Page] = {
     ),
     "staff/records/<uuid:record_id>/amend/": Page(
         "records:amend", DOCTOR, "POST", setup=_record(world.record_signed), owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/records/<uuid:record_id>/templates/": Page(
+        "records:template_create", DOCTOR, "POST", setup=_record_template, owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/record-phrases/": Page(
+        "records:phrase_create", DOCTOR, "POST", setup=lambda w: Call(data='{"text": "无发热"}'.encode(), status=201)
     ),
     "staff/icd10/": Page("records:icd_search", DOCTOR),
     "p/records/": Page("records:mine", PATIENT),

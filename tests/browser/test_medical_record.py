@@ -59,9 +59,17 @@ def test_the_doctor_writes_and_signs_the_record_during_the_video_call_and_the_pa
         doctor.get_by_test_id("icd-results").locator("[data-code='J06.9']").click()
         expect(doctor.get_by_test_id("rec-diagnoses").locator("[data-code='J06.9']")).to_be_visible()
         doctor.get_by_test_id("rec-treatment_advice").fill("多饮水，注意休息。")
+        # A common phrase, added once, goes into the field last written in with one click.
+        doctor.locator("details[data-tools] summary").click()
+        doctor.get_by_test_id("phrase-text").fill("三天后复诊")
+        doctor.get_by_test_id("phrase-add").click()
+        doctor.get_by_test_id("rec-follow_up_advice").click()
+        doctor.get_by_test_id("phrases").get_by_role("button", name="三天后复诊").click()
+        expect(doctor.get_by_test_id("rec-follow_up_advice")).to_have_value("三天后复诊")
         expect(doctor.get_by_test_id("record-editor")).to_have_attribute("data-saved", "true")
         draft = RecordVersion.objects.get(record__consultation=consultation)
         assert draft.chief_complaint == "咳嗽、咽痛三天" and draft.diagnoses[0]["code"] == "J06.9"
+        assert draft.follow_up_advice == "三天后复诊"
         screenshot(doctor, "record-1-editor")
 
         # A wrong PIN is refused with its message; the right one signs and locks the record.

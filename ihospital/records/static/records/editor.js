@@ -102,10 +102,81 @@ function render(data) {
     facts.hidden = false;
   }
   renderDiagnoses();
+  if (data.templates) renderTools(data.templates, data.phrases);
+  for (const el of root.querySelectorAll("[data-tools], [data-phrases]")) el.hidden = !editable;
   dirty = false;
   root.dataset.saved = "true";
   root.dataset.revision = String(state.revision);
 }
+
+// --- templates and common phrases ------------------------------------------------------------------
+let templates = [];
+let lastField = null; // the text field a phrase goes into
+form.addEventListener("focusin", (event) => {
+  if (event.target.tagName === "TEXTAREA") lastField = event.target;
+});
+
+function phraseButton(text) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn-outline-secondary btn-sm me-1 mb-1";
+  button.textContent = text;
+  button.addEventListener("click", () => {
+    const field = lastField || form.elements.treatment_advice;
+    if (field.readOnly) return;
+    const at = field.selectionStart ?? field.value.length;
+    field.value = field.value.slice(0, at) + text + field.value.slice(field.selectionEnd ?? at);
+    field.focus();
+    changed();
+  });
+  return button;
+}
+
+function renderTools(list, phrases) {
+  templates = list;
+  const select = root.querySelector("[data-template]");
+  for (const option of [...select.options].slice(1)) option.remove();
+  for (const t of templates) select.add(new Option(t.name, t.id));
+  root.querySelector("[data-phrases]").replaceChildren(...phrases.map(phraseButton));
+}
+
+root.querySelector("[data-template]").addEventListener("change", (event) => {
+  const template = templates.find((t) => t.id === event.target.value);
+  event.target.value = "";
+  if (!template || state?.status !== "draft") return;
+  for (const name of TEXT_FIELDS) if (template.content[name]) form.elements[name].value = template.content[name];
+  for (const d of template.content.diagnoses || []) {
+    if (!diagnoses.some((x) => x.code === d.code)) diagnoses.push(d);
+  }
+  renderDiagnoses();
+  changed();
+});
+
+root.querySelector("[data-template-save]").addEventListener("click", async () => {
+  const name = root.querySelector("[data-template-name]");
+  try {
+    const body = { ...content(), name: name.value, shared: root.querySelector("[data-template-shared]").checked };
+    const { template } = await post(recordUrl("templates"), body);
+    templates.push(template);
+    root.querySelector("[data-template]").add(new Option(template.name, template.id));
+    name.value = "";
+    showError(null);
+  } catch (error) {
+    showError(error);
+  }
+});
+
+root.querySelector("[data-phrase-add]").addEventListener("click", async () => {
+  const input = root.querySelector("[data-phrase-text]");
+  try {
+    const { text } = await post(root.dataset.phraseUrl, { text: input.value });
+    root.querySelector("[data-phrases]").append(phraseButton(text));
+    input.value = "";
+    showError(null);
+  } catch (error) {
+    showError(error);
+  }
+});
 
 async function openRecord() {
   try {
@@ -160,7 +231,7 @@ function changed() {
 }
 
 form.addEventListener("input", (event) => {
-  if (!event.target.matches("[data-icd-query]")) changed();
+  if (event.target.closest("[data-record-form] textarea")) changed();
 });
 
 // --- ICD-10 search -------------------------------------------------------------------------------
