@@ -12,6 +12,7 @@ import threading
 
 import httpx
 import uvicorn
+from channels.layers import channel_layers
 
 START_SECONDS = 10
 
@@ -49,6 +50,10 @@ class AsgiServer:
             self.server.ready.set()  # it could not even start: don't leave start() waiting
 
     def start(self) -> AsgiServer:
+        # A fresh channel layer for this server's event loop: a Redis layer remembers the loop that last
+        # received on it, and one left from an earlier module's (stopped) server refuses this loop with
+        # "Two event loops are trying to receive() on one channel layer at once".
+        channel_layers.backends.clear()
         self.thread.start()
         if not self.server.ready.wait(START_SECONDS) or not self.server.started:
             raise RuntimeError("the test ASGI server did not start")
