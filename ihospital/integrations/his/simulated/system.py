@@ -17,18 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ihospital.integrations.his import codec, vendor
-from ihospital.integrations.his.simulated import catalogue, store
+from ihospital.integrations.his.simulated import exams, pharmacy, store
+from ihospital.integrations.his.simulated.common import Refusal, patient_row, utcnow
 from ihospital.integrations.his.simulated.seed import seed
 
 HOSPITAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -38,16 +38,6 @@ WRITES = {"2001", "2002", "3001", "3002", "4002", "6002"}
 _seeding = threading.Lock()
 _local = threading.local()
 _ensured: set[Path] = set()
-
-
-class Refusal(Exception):
-    def __init__(self, result_code: str, message: str) -> None:
-        super().__init__(message)
-        self.result_code = result_code
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SimulatedHis:
@@ -164,7 +154,7 @@ class SimulatedHis:
             answer = vendor.reply_xml(vendor.OK, "成功", handler(self, conn, data))
             conn.execute(
                 "INSERT INTO txn VALUES (?, ?, ?, ?, 1, ?)",
-                (data["transaction_id"], func_code, digest, answer.decode("utf-8"), _now().isoformat()),
+                (data["transaction_id"], func_code, digest, answer.decode("utf-8"), utcnow().isoformat()),
             )
             return answer
 
@@ -190,13 +180,6 @@ Handler = Callable[[SimulatedHis, sqlite3.Connection, dict[str, Any]], dict[str,
 
 
 # --- the functions -----------------------------------------------------------------------------------
-def _patient(conn: sqlite3.Connection, patient_id: str) -> sqlite3.Row:
-    row = conn.execute("SELECT * FROM patient WHERE patient_id = ?", (patient_id,)).fetchone()
-    if row is None:
-        raise Refusal(vendor.NOT_FOUND, "病人不存在")
-    return row
-
-
 def find_or_register_patient(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
     id_number = str(data["id_number"]).upper()
     if len(id_number) != 18:
@@ -221,14 +204,14 @@ def find_or_register_patient(his: SimulatedHis, conn: sqlite3.Connection, data: 
                 data["sex"],
                 data["birth_date"],
                 data.get("phone", ""),
-                _now().isoformat(),
+                utcnow().isoformat(),
             ),
         )
     return {"patient_id": patient_id, "card_no": card_no, "name": data["name"], "created": True}
 
 
 def register_visit(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    _patient(conn, data["patient_id"])
+    patient_row(conn, data["patient_id"])
     number = store.next_number(conn, "registration")
     registration_no = f"GH{date.fromisoformat(data['session_date']):%Y%m%d}{number:06d}"
     conn.execute(
@@ -243,7 +226,7 @@ def register_visit(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, 
             int(data["slot_number"]),
             int(data["fee_fen"]),
             data["reference"],
-            _now().isoformat(),
+            utcnow().isoformat(),
         ),
     )
     return {
@@ -268,7 +251,7 @@ def cancel_registration(his: SimulatedHis, conn: sqlite3.Connection, data: dict[
 
 
 def _receipt(conn: sqlite3.Connection, prefix: str, values: dict[str, Any]) -> dict[str, Any]:
-    at = _now()
+    at = utcnow()
     receipt_no = f"{prefix}{at.astimezone(HOSPITAL_TZ):%Y%m%d}{store.next_number(conn, 'receipt'):06d}"
     conn.execute(
         "INSERT INTO receipt VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -296,7 +279,7 @@ def _receipt(conn: sqlite3.Connection, prefix: str, values: dict[str, Any]) -> d
 
 
 def charge(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    _patient(conn, data["patient_id"])
+    patient_row(conn, data["patient_id"])
     amount = int(data["amount_fen"])
     if amount <= 0:
         raise Refusal(vendor.INVALID, "收费金额必须大于零")
@@ -347,7 +330,7 @@ def refund(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) ->
 
 
 def visit_history(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    _patient(conn, data["patient_id"])
+    patient_row(conn, data["patient_id"])
     since = data.get("since") or "0000-00-00"
     visits = []
     rows = conn.execute(
@@ -382,7 +365,7 @@ def file_record(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any
     """病历归档: keep the signed document and its signature, and show the visit (with its diagnoses) in the
     patient's visit history. A later version of the same document (an amendment) replaces the visit's
     diagnoses; every version stays filed."""
-    _patient(conn, data["patient_id"])
+    patient_row(conn, data["patient_id"])
     conn.execute(store.MEDICAL_RECORD_TABLE)  # a file seeded before filing existed gets the table now
     version = int(data["version"])
     if version < 1 or not data.get("document") or not data.get("signature"):
@@ -426,7 +409,7 @@ def file_record(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any
             data["algorithm"],
             data["certificate_serial"],
             str(data["signed_at"]),
-            _now().isoformat(),
+            utcnow().isoformat(),
         ),
     )
     return {
@@ -434,132 +417,6 @@ def file_record(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any
         "reference": data["reference"],
         "version": version,
         "transaction_id": data["transaction_id"],
-    }
-
-
-def drug_catalogue(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    keyword = f"%{data.get('keyword', '')}%"
-    where = "generic_name LIKE ? OR trade_name LIKE ? OR code LIKE ?"
-    total = conn.execute(f"SELECT COUNT(*) FROM drug WHERE {where}", (keyword,) * 3).fetchone()[0]  # noqa: S608
-    limit = max(0, min(int(data.get("limit") or 50), 200))
-    rows = conn.execute(
-        f"SELECT * FROM drug WHERE {where} ORDER BY code LIMIT ? OFFSET ?",  # noqa: S608 - a constant clause
-        (keyword, keyword, keyword, limit, max(0, int(data.get("offset") or 0))),
-    ).fetchall()
-    drugs = []
-    for row in rows:
-        stock = conn.execute(
-            "SELECT s.pharmacy_code, p.name AS pharmacy_name, s.quantity FROM stock s "
-            "JOIN pharmacy p ON p.code = s.pharmacy_code WHERE s.drug_code = ? ORDER BY s.pharmacy_code",
-            (row["code"],),
-        ).fetchall()
-        drugs.append({**dict(row), "children_ok": bool(row["children_ok"]), "stock": [dict(s) for s in stock]})
-    return {"total": total, "drugs": drugs}
-
-
-def exam_catalogue(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    kind = data.get("kind") or ""
-    rows = conn.execute("SELECT * FROM exam_item WHERE ? = '' OR kind = ? ORDER BY code", (kind, kind)).fetchall()
-    return {"items": [dict(row) for row in rows]}
-
-
-def _order_reply(row: sqlite3.Row) -> dict[str, Any]:
-    status = row["status"]
-    if status == "placed" and datetime.fromisoformat(row["reported_at"]) <= _now():
-        status = "reported"
-    return {
-        "request_no": row["request_no"],
-        "patient_id": row["patient_id"],
-        "status": status,
-        "item_codes": row["item_codes"].split(","),
-        "amount_fen": row["amount_fen"],
-    }
-
-
-def place_exam_order(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    _patient(conn, data["patient_id"])
-    codes = data.get("item_codes") or []
-    codes = [codes] if isinstance(codes, str) else list(codes)
-    prices = {code: price for code, _name, _kind, price, _spec, _dept in catalogue.EXAMS}
-    if not codes or any(code not in prices for code in codes):
-        raise Refusal(vendor.INVALID, "检验检查项目不存在")
-    placed = _now()
-    request_no = f"SQ{store.next_number(conn, 'exam_order'):010d}"
-    conn.execute(
-        "INSERT INTO exam_order VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'placed')",
-        (
-            request_no,
-            data["patient_id"],
-            data["doctor_code"],
-            ",".join(codes),
-            data.get("clinical_note", ""),
-            sum(prices[code] for code in codes),
-            data["reference"],
-            placed.isoformat(),
-            (placed + his.report_delay).isoformat(),
-        ),
-    )
-    return _order_reply(conn.execute("SELECT * FROM exam_order WHERE request_no = ?", (request_no,)).fetchone())
-
-
-def _order(conn: sqlite3.Connection, request_no: str) -> sqlite3.Row:
-    row = conn.execute("SELECT * FROM exam_order WHERE request_no = ?", (request_no,)).fetchone()
-    if row is None:
-        raise Refusal(vendor.NOT_FOUND, "申请单不存在")
-    return row
-
-
-def exam_order_status(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    return _order_reply(_order(conn, data["request_no"]))
-
-
-def _reported(conn: sqlite3.Connection, request_no: str, kind: str) -> tuple[sqlite3.Row, list[str]]:
-    row = _order(conn, request_no)
-    kinds = {code: item_kind for code, _n, item_kind, _p, _s, _d in catalogue.EXAMS}
-    codes = [code for code in row["item_codes"].split(",") if kinds.get(code) == kind]
-    if _order_reply(row)["status"] != "reported" or not codes:
-        raise Refusal(vendor.NOT_FOUND, "报告未出")
-    return row, codes
-
-
-def lab_results(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    row, codes = _reported(conn, data["request_no"], "lab")
-    rng = random.Random(row["request_no"])  # noqa: S311 - the same made-up report every time it is read
-    items = []
-    for code in codes:
-        for item, name, unit, low, high, decimals in catalogue.LAB_ITEMS.get(code, [catalogue.DEFAULT_LAB_ITEM]):
-            value = rng.uniform(low - (high - low) * 0.15, high + (high - low) * 0.2)
-            value = max(value, 0.0)
-            flag = "H" if value > high else "L" if value < low else "N"
-            items.append(
-                {
-                    "code": item,
-                    "name": name,
-                    "value": f"{value:.{decimals}f}",
-                    "unit": unit,
-                    "reference_range": f"{low:g}-{high:g}",
-                    "flag": flag,
-                }
-            )
-    return {
-        "request_no": row["request_no"],
-        "report_no": "JYBG" + row["request_no"][2:],
-        "reported_at": datetime.fromisoformat(row["reported_at"]),
-        "items": items,
-    }
-
-
-def exam_report(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    row, codes = _reported(conn, data["request_no"], "exam")
-    modality = {code: spec for code, _n, _k, _p, spec, _d in catalogue.EXAMS}[codes[0]]
-    findings, impression = catalogue.EXAM_TEXTS.get(modality, ("未见明显异常。", "未见明显异常。"))
-    return {
-        "request_no": row["request_no"],
-        "report_no": "JCBG" + row["request_no"][2:],
-        "reported_at": datetime.fromisoformat(row["reported_at"]),
-        "modality": modality,
-        "findings": findings,
-        "impression": impression,
     }
 
 
@@ -598,11 +455,11 @@ HANDLERS: dict[str, Handler] = {
     "3002": refund,
     "4001": visit_history,
     "4002": file_record,
-    "5001": drug_catalogue,
-    "6001": exam_catalogue,
-    "6002": place_exam_order,
-    "6003": exam_order_status,
-    "6004": lab_results,
-    "6005": exam_report,
+    "5001": pharmacy.drug_catalogue,
+    "6001": exams.exam_catalogue,
+    "6002": exams.place_exam_order,
+    "6003": exams.exam_order_status,
+    "6004": exams.lab_results,
+    "6005": exams.exam_report,
     "7001": daily_statement,
 }
