@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "ihospital.records",
     "ihospital.prescriptions",
     "ihospital.signatures",
+    "ihospital.labs",  # lab tests and exams (issue 14)
     "ihospital.integrations",
     "ihospital.ops",
     "ihospital.web",
