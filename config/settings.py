@@ -22,6 +22,11 @@ VAR_DIR = Path(env("IHOSPITAL_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = envbool("DEBUG", False)
+# The demo (`ihospital demo` sets it): a developer's machine serving plain HTTP on loopback, DEBUG off so
+# visitors see the product's own pages, and the developer pages switched on by their own settings
+# (DEV_INBOX_ENABLED, CLOUD_VIDEO_SANDBOX_ENABLED). The deploy checks (ihospital.core.checks) let these
+# relaxed settings pass only here; never set it on a server that patients or staff use.
+DEMO = envbool("IHOSPITAL_DEMO", False)
 
 
 def _embedded_secret(name: str, make=lambda: secrets.token_urlsafe(64)) -> str:

@@ -73,15 +73,31 @@ def _serve(host: str, port: int, *, with_worker: bool, workers: int = 1) -> None
             worker.wait(timeout=10)
 
 
+def demo_environment(host: str, port: int, gateway_port: int) -> dict[str, str]:
+    """The variables ``ihospital demo`` sets (unless already set) before settings are first read.
+
+    The demo is a developer's machine on plain HTTP, but DEBUG stays off: a visitor sees the product's own
+    pages (the branded 404), not Django's debug pages. What the demo needs is switched on by its own
+    setting, and IHOSPITAL_DEMO tells the deploy checks that these relaxed settings are the demo's."""
+    return {
+        "IHOSPITAL_DEMO": "1",
+        "DEBUG": "0",
+        # The developer pages: the SMS inbox (/dev/sms/), the staff's TOTP codes (/dev/totp/), payment faults.
+        "DEV_INBOX_ENABLED": "1",
+        # The cloud-video platform's sandbox (/sandbox/video/v1/), for VIDEO_PROVIDER=…CloudVideoProvider.
+        "CLOUD_VIDEO_SANDBOX_ENABLED": "1",
+        # The sandbox cashier sends patients back, and posts its notifications, to this very server.
+        "PUBLIC_BASE_URL": f"http://{host}:{port}",
+        # The app calls the HIS through the gateway started beside it.
+        "HIS_CLIENT": "ihospital.integrations.his.soap.SoapHis",
+        "HIS_GATEWAY_URL": f"http://127.0.0.1:{gateway_port}/his",
+    }
+
+
 def demo(args: argparse.Namespace) -> None:
-    # The demo is a developer's machine: debug pages, the SMS inbox page, plain HTTP on loopback.
-    os.environ.setdefault("DEBUG", "1")
-    # The sandbox cashier sends patients back, and posts its notifications, to this very server.
-    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
-    # The app calls the HIS through the gateway started below (before settings are first read).
     gateway_port = args.gateway_port or args.port + 200
-    os.environ.setdefault("HIS_CLIENT", "ihospital.integrations.his.soap.SoapHis")
-    os.environ.setdefault("HIS_GATEWAY_URL", f"http://127.0.0.1:{gateway_port}/his")
+    for name, value in demo_environment(args.host, args.port, gateway_port).items():
+        os.environ.setdefault(name, value)
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["load_demo", "--base-url", f"http://{args.host}:{args.port}"])
     his_gateway = _start_gateway(gateway_port)

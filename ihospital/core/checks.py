@@ -1,4 +1,8 @@
-"""Refuse to start a production (DEBUG off) process on an unsafe configuration."""
+"""Refuse to start a production (DEBUG off) process on an unsafe configuration.
+
+The demo (settings.DEMO, set by ``ihospital demo``) runs with DEBUG off too, on purpose: it may serve
+plain HTTP and show the developer pages, which these checks refuse anywhere else. Everything else (the
+secret key, the host names, shared-database keys) is held to the production rules in the demo as well."""
 
 from __future__ import annotations
 
@@ -53,7 +57,7 @@ def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
         )
         if not ok
     ]
-    if https_missing:
+    if https_missing and not settings.DEMO:  # the demo is served on plain http://127.0.0.1
         errors.append(
             Error(
                 f"HTTPS settings missing: {', '.join(https_missing)}.",
@@ -64,13 +68,29 @@ def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
     return errors
 
 
+@register(Tags.security, deploy=True)
+def developer_pages_check(app_configs=None, **kwargs) -> list[Error]:
+    """The developer pages show every sandbox SMS (patients' sign-in codes) and the demo staff's current
+    authenticator codes: whoever reaches them can sign in as anyone."""
+    if settings.DEBUG or settings.DEMO or not settings.DEV_INBOX_ENABLED:
+        return []
+    return [
+        Error(
+            "DEV_INBOX_ENABLED is on: the developer pages show sign-in codes to anyone.",
+            hint="Unset DEV_INBOX_ENABLED; the developer pages are for DEBUG and the demo (IHOSPITAL_DEMO).",
+            id="ihospital.E007",
+        )
+    ]
+
+
 CLOUD_VIDEO_PROVIDER = "ihospital.integrations.video.cloud.CloudVideoProvider"
 
 
 @register(Tags.security, deploy=True)
 def video_settings_check(app_configs=None, **kwargs) -> list[Error]:
-    """The cloud video adapter signs its tokens with CLOUD_VIDEO_API_SECRET, whose default is published."""
-    if settings.DEBUG or settings.VIDEO_PROVIDER != CLOUD_VIDEO_PROVIDER:
+    """The cloud video adapter signs its tokens with CLOUD_VIDEO_API_SECRET, whose default is published (the
+    demo's sandbox platform accepts it)."""
+    if settings.DEBUG or settings.DEMO or settings.VIDEO_PROVIDER != CLOUD_VIDEO_PROVIDER:
         return []
     secret = settings.CLOUD_VIDEO_API_SECRET or ""
     if settings.CLOUD_VIDEO_API_SECRET_FROM_ENV and secret not in KNOWN_DEFAULT_SECRETS:

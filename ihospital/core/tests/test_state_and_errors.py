@@ -1,7 +1,7 @@
 import pytest
 from django.test import override_settings
 
-from ihospital.core.checks import production_settings_check
+from ihospital.core.checks import developer_pages_check, production_settings_check
 from ihospital.core.errors import CoreError, DomainError, ErrorCode, FieldErrors
 from ihospital.core.models import OutboxMessage
 from ihospital.core.state import transition
@@ -73,6 +73,8 @@ SAFE = {
     "SECURE_HSTS_SECONDS": 31536000,
     "FIELD_ENCRYPTION_KEYS_FROM_ENV": True,
     "BLIND_INDEX_KEY_FROM_ENV": True,
+    "DEMO": False,
+    "DEV_INBOX_ENABLED": False,
 }
 
 
@@ -102,6 +104,21 @@ def test_a_shared_database_needs_the_identity_keys_set_for_every_host():
 def test_production_refuses_unsafe_settings(override, error_id):
     with override_settings(**{**SAFE, **override}):
         assert [error.id for error in production_settings_check()] == [error_id]
+
+
+def test_the_developer_pages_are_refused_in_production():
+    with override_settings(**{**SAFE, "DEV_INBOX_ENABLED": True}):
+        assert [error.id for error in developer_pages_check()] == ["ihospital.E007"]
+    with override_settings(**{**SAFE, "DEV_INBOX_ENABLED": True, "DEMO": True}):
+        assert developer_pages_check() == []
+
+
+def test_the_demo_may_serve_plain_http_but_is_held_to_the_other_rules():
+    plain_http = {"SESSION_COOKIE_SECURE": False, "CSRF_COOKIE_SECURE": False, "SECURE_HSTS_SECONDS": 0}
+    with override_settings(**{**SAFE, **plain_http, "DEMO": True}):
+        assert production_settings_check() == []
+    with override_settings(**{**SAFE, **plain_http, "DEMO": True, "ALLOWED_HOSTS": ["*"], "SECRET_KEY": "dev"}):
+        assert [error.id for error in production_settings_check()] == ["ihospital.E001", "ihospital.E002"]
 
 
 def test_debug_mode_is_not_held_to_production_rules():
