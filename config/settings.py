@@ -500,6 +500,8 @@ PRESCRIPTION_GUARDIAN_UNDER_YEARS = envint("PRESCRIPTION_GUARDIAN_UNDER_YEARS", 
 PRESCRIPTION_ADULT_DOSE_FROM_YEARS = envint("PRESCRIPTION_ADULT_DOSE_FROM_YEARS", 12)
 # A quantity above this many packages per item is a typing mistake, not a prescription.
 PRESCRIPTION_MAX_PACKAGES = envint("PRESCRIPTION_MAX_PACKAGES", 99)
+# Prescriptions (issue 13): a released prescription may be paid for this many days, then it expires.
+PRESCRIPTION_VALID_DAYS = envint("PRESCRIPTION_VALID_DAYS", 3)
 
 # --- Internationalisation --------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
