@@ -61,14 +61,12 @@ def _template_json(template: Any) -> dict[str, Any]:
 
 
 def _editor_state(medical_record: MedicalRecord, version: RecordVersion) -> dict[str, Any]:
-    person = medical_record.visit_person
     doctor = medical_record.doctor
     department_id = medical_record.consultation.appointment.schedule.department_id
     return {
         "templates": [_template_json(t) for t in selectors.templates_for(doctor=doctor, department_id=department_id)],
         "phrases": [p.text for p in selectors.phrases_of(doctor=doctor)],
         "version": _version_json(version),
-        "person": {"allergies": person.allergies, "chronic_conditions": person.chronic_conditions},
         "signed": [
             {"number": v.number, "signed_at": v.signed_at.isoformat() if v.signed_at else ""}
             for v in selectors.signed_versions(medical_record)

@@ -50,9 +50,11 @@ def test_the_doctor_writes_and_signs_the_record_during_the_video_call_and_the_pa
         for page in (patient, doctor):
             page.get_by_test_id("remote-video").evaluate(VIDEO_PLAYING)
 
-        # The editor beside the video: the draft opened, the patient's facts shown, the text autosaved.
+        # The editor beside the video: the draft opened, the patient's facts shown once (the room's card,
+        # not the editor), the text autosaved.
         expect(doctor.get_by_test_id("record-status")).to_have_attribute("data-status", "draft")
-        expect(doctor.get_by_test_id("person-facts")).to_be_visible()
+        expect(doctor.get_by_test_id("patient-facts")).to_be_visible()
+        expect(doctor.get_by_test_id("patient-allergies")).to_have_count(1)
         doctor.get_by_test_id("rec-chief_complaint").fill("咳嗽、咽痛三天")
         doctor.get_by_test_id("rec-present_illness").fill("三天前受凉后咽痛，伴干咳，无发热。")
         doctor.get_by_test_id("icd-query").fill("jxshxdgr")

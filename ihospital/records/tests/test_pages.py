@@ -34,7 +34,7 @@ def test_the_doctor_opens_autosaves_and_a_stale_tab_gets_a_coded_refusal(client,
     client.force_login(dr_bob)
     opened = client.post(f"/staff/consultations/{in_progress.public_id}/record/").json()
     version = opened["version"]
-    assert version["status"] == "draft" and opened["person"].keys() == {"allergies", "chronic_conditions"}
+    assert version["status"] == "draft"
     url = f"/staff/records/{version['record']}/draft/"
     body = {"revision": version["revision"], "chief_complaint": "咽痛", "diagnoses": ["j06.9"]}
     saved = post_json(client, url, body)
@@ -51,6 +51,21 @@ def test_the_doctors_room_has_the_editor_without_inline_code(client, in_progress
     assert 'data-testid="record-editor"' in page and "records/editor.js" in page
     editor = page[page.index('id="record-editor"') : page.index("records/editor.js")]
     assert "style=" not in editor and "onclick" not in editor.lower()
+
+
+def test_the_room_shows_the_patients_allergies_and_conditions_once_beside_the_editor(client, in_progress, dr_bob):
+    from ihospital.accounts.models import VisitPerson
+
+    VisitPerson.objects.filter(pk=in_progress.appointment.visit_person_id).update(
+        allergies="青霉素过敏", chronic_conditions="2型糖尿病"
+    )
+    client.force_login(dr_bob)
+    page = client.get(f"/staff/consultations/{in_progress.public_id}/").content.decode()
+    assert page.count("青霉素过敏") == 1 and page.count("2型糖尿病") == 1
+    assert page.index('data-testid="patient-facts"') < page.index('id="record-editor"')
+    opened = client.post(f"/staff/consultations/{in_progress.public_id}/record/").json()
+    assert "person" not in opened  # the editor does not show them a second time
+    assert opened["version"]["allergy_history"] == "青霉素过敏"  # the draft starts from them
 
 
 def test_icd_search_answers_codes_names_and_pinyin(client, dr_bob):

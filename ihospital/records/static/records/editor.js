@@ -95,12 +95,6 @@ function render(data) {
   const status = root.querySelector("[data-record-status]");
   status.textContent = `${label(state.status)} · ${label("version")} ${state.number}`;
   status.dataset.status = state.status;
-  if (data.person) {
-    const facts = root.querySelector("[data-person-facts]");
-    root.querySelector("[data-allergies]").textContent = data.person.allergies || "—";
-    root.querySelector("[data-chronic]").textContent = data.person.chronic_conditions || "—";
-    facts.hidden = false;
-  }
   renderDiagnoses();
   if (data.templates) renderTools(data.templates, data.phrases);
   for (const el of root.querySelectorAll("[data-tools], [data-phrases]")) el.hidden = !editable;
