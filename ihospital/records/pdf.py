@@ -5,6 +5,7 @@ serial and signing time, and a QR code leading to the public page that verifies 
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -55,6 +56,21 @@ def _p(text: Any, style: ParagraphStyle = BODY) -> Paragraph:
     return Paragraph(escape(str(text or "—")).replace("\n", "<br/>"), style)
 
 
+def signer_name(version: RecordVersion) -> str:
+    """The name printed beside the signature, never blank: the doctor's name as signed (the signed document's
+    ``doctor.name``); if that was only the account name (no full name on the account then), the account's
+    full name now, else the account name. The professional title follows when there is one."""
+    author = version.author
+    signed_as = ""
+    if version.signature is not None:
+        try:
+            signed_as = str(json.loads(version.signature.document).get("doctor", {}).get("name") or "")
+        except (ValueError, AttributeError):
+            signed_as = ""
+    name = signed_as if signed_as and signed_as != author.username else (author.full_name or author.username)
+    return f"{name}（{author.title}）" if author.title else name
+
+
 def record_pdf(*, version: RecordVersion, verify_url: str, hospital: str) -> bytes:
     """The PDF of a signed ``version`` (its signature, certificate and author loaded)."""
     medical_record = version.record
@@ -71,7 +87,7 @@ def record_pdf(*, version: RecordVersion, verify_url: str, hospital: str) -> byt
         topMargin=16 * mm,
         bottomMargin=16 * mm,
         title=f"{hospital} {_('Outpatient medical record')}",
-        author=version.author.display_name,
+        author=signer_name(version),
     )
     head = [
         [_p(_("Patient"), LABEL), _p(person.name), _p(_("Sex"), LABEL), _p(person.get_sex_display())],
@@ -110,7 +126,7 @@ def record_pdf(*, version: RecordVersion, verify_url: str, hospital: str) -> byt
     grid = TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, "#cccccc")])
     story += [Table(rows, colWidths=[30 * mm, 144 * mm], style=grid), Spacer(1, 6 * mm)]
     signed = [
-        _p(_("Electronically signed by: %(name)s") % {"name": version.author.display_name}),
+        _p(_("Electronically signed by: %(name)s") % {"name": signer_name(version)}),
         _p(_("Certificate serial: %(serial)s") % {"serial": signature.certificate.serial}),
         _p(_("Signed at: %(time)s") % {"time": local(signature.signed_at).strftime("%Y-%m-%d %H:%M:%S")}),
         _p(_("Algorithm: %(algorithm)s") % {"algorithm": signature.algorithm}),

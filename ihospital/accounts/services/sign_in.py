@@ -432,6 +432,30 @@ def staff_account_create(*, data: StaffAccountInput, actor: Actor) -> User:
     return user
 
 
+@transaction.atomic
+def staff_name_fill(*, user: User, full_name: str, title: str, actor: Actor) -> bool:
+    """Give a staff account the full name and professional title it lacks (what signed documents print);
+    a name or title already set is kept. Returns whether anything changed. Used by the demo loader for
+    accounts made before it named them.
+
+    Side effects: the account's blank ``full_name``/``title`` set; an audit entry when something changed.
+    """
+    changed = []
+    for name, value in (("full_name", full_name.strip()), ("title", title.strip())):
+        if value and User.objects.filter(pk=user.pk, **{name: ""}).update(**{name: value}):
+            setattr(user, name, value)
+            changed.append(name)
+    if changed:
+        record(
+            actor=actor,
+            action="account.staff_name_fill",
+            target_type="user",
+            target_id=str(user.public_id),
+            details={"fields": changed},
+        )
+    return bool(changed)
+
+
 def staff_password_change(*, user: User, current_password: str, new_password: str, actor: Actor) -> None:
     """A staff member changes their own password (also when it has expired, before the sign-in finishes).
 

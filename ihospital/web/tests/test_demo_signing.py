@@ -29,3 +29,14 @@ def test_demo_signers_sign_with_the_printed_pin(db, capsys):
         assert selectors.signature_verify(signature=signature).valid
     call_command("load_demo")  # again: nothing new is issued, the PINs stay
     assert SigningCredential.objects.count() == signers.count() + 1
+
+
+def test_demo_staff_have_full_names_even_an_account_made_before_the_loader(db):
+    from ihospital.accounts.models import STAFF_ROLES
+    from ihospital.core.testing.personas import make_user
+
+    make_user("dr_bob", "doctor", full_name="", practice_certificate_no="110320100000001")  # no name yet
+    call_command("load_demo")
+    bob = User.objects.get(username="dr_bob")
+    assert (bob.full_name, bob.title) == ("王建国", "主任医师")
+    assert not User.objects.filter(role__in=STAFF_ROLES, full_name="").exists()

@@ -57,6 +57,8 @@ class Command(BaseCommand):
     def _staff(self, username, name, role, title, certificate="") -> User:
         existing = User.objects.filter(username=username).first()
         user = existing or self._staff_create(username, name, role, title, certificate)
+        if existing is not None:  # made before the loader named it: signed records print the name
+            accounts.staff_name_fill(user=user, full_name=name, title=title, actor=LOADER)
         # Roles that sign in with an authenticator get one with a known key (codes at /dev/totp/), unless
         # the person set up their own meanwhile.
         if identity.second_factor_required(user) and identity.totp_device_of(user, confirmed=True) is None:
