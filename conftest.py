@@ -16,6 +16,30 @@ def huey_runs_tasks_inline():
     HUEY.immediate = False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def flush_past_the_sqlite_delete_guards():
+    """Between transactional tests Django empties the SQLite test database with a ``DELETE FROM`` per table,
+    which the clinical tables' ``*_no_delete`` triggers refuse (records 0004, signatures 0002). The flush
+    lifts them and puts them back in its own transaction; every other statement still meets them.
+    (PostgreSQL's flush is TRUNCATE, which row triggers do not see.)"""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        if self.connection.vendor != "sqlite":
+            return original(self, sql_list)
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name GLOB '*_no_delete'")
+            guards = cursor.fetchall()
+        lifted = [f'DROP TRIGGER "{name}"' for name, _sql in guards]
+        return original(self, [*lifted, *sql_list, *(sql for _name, sql in guards)])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseDatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Rate limits and sandbox fault switches live in the cache; no test sees another's."""

@@ -4,8 +4,8 @@ A version is written as a draft (autosaved, guarded by a revision counter), then
 its content is what was signed). An amendment is a new draft copied from the last signed version and
 signed again; earlier versions stay readable with their signatures. Nothing here is ever deleted:
 instances and querysets have no working ``delete()``, ``refuse_deletion`` (a pre_delete receiver)
-refuses the cascades the ORM would otherwise run, and on PostgreSQL triggers
-refuse a DELETE and any change to a signed version's content whatever issues it (migration 0002).
+refuses the cascades the ORM would otherwise run, and on PostgreSQL and SQLite triggers refuse a DELETE and
+any change to a signed version's content whatever issues it (migrations 0002 and 0004).
 """
 
 from __future__ import annotations
