@@ -119,3 +119,11 @@ def fast_signing_keys(settings):
     cost, so a key wrapped here opens the same way). The built-in CA answers without its simulated delay."""
     settings.CA_KEY_SCRYPT_N = 2**10
     settings.CA_SANDBOX_LATENCY_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def his_push_in_process(settings):
+    """Lab results: the simulated HIS's pushes reach the app's inbound endpoint through the test client."""
+    settings.HIS_PUSH_TRANSPORT = "ihospital.core.http.InProcessTransport"
+    settings.HIS_PUSH_URL = "http://testserver/his/push/reports/"
+    settings.HIS_PUSH_SECRET = "test-his-push-secret"

@@ -406,6 +406,12 @@ HIS_BREAKER_COOLDOWN_SECONDS = float(env("HIS_BREAKER_COOLDOWN_SECONDS", "30"))
 HIS_SIM_DATABASE = Path(env("HIS_SIM_DATABASE", str(VAR_DIR / "his-sim.sqlite3")))
 HIS_SIM_LATENCY_SECONDS = float(env("HIS_SIM_LATENCY_SECONDS", "0"))
 HIS_SIM_REPORT_DELAY_SECONDS = float(env("HIS_SIM_REPORT_DELAY_SECONDS", "600"))
+# Lab results: reports the hospital side pushes to the app (integrations/his/push.py), signed with a
+# secret shared with the gateway host (*_FILE works; generated once into ./var/ in an embedded install).
+HIS_PUSH_URL = env("HIS_PUSH_URL", f"{PUBLIC_BASE_URL}/his/push/reports/")
+HIS_PUSH_SECRET = env("HIS_PUSH_SECRET") or _embedded_secret("his_push_secret")
+HIS_PUSH_TOLERANCE_SECONDS = envint("HIS_PUSH_TOLERANCE_SECONDS", 300)
+HIS_PUSH_TRANSPORT = env("HIS_PUSH_TRANSPORT", "httpx.HTTPTransport")  # or ...core.http.InProcessTransport
 
 # The forwarding gateway (gateway/, its own process). It holds the HIS credentials; the app holds only
 # its own caller password. Callers: "name:password" pairs, comma-separated (*_FILE works); by default

@@ -18,6 +18,7 @@ from ihospital.integrations.his.base import OPERATIONS, HisError, Operation
 
 NAMESPACE = "urn:ihospital:his-gateway:1"
 MAX_TEXT = 4000
+MAX_BASE64 = 24 * 1024 * 1024  # a ``*_base64`` field: one DICOM file (a key image), base64
 
 
 def fault_code(error: HisError) -> str:
@@ -52,6 +53,9 @@ def model(cls: type) -> type[ComplexModel]:
     type_info = []
     for f in dataclasses.fields(cls):
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if f.name.endswith("_base64"):
+            type_info.append((f.name, Unicode(max_len=MAX_BASE64, min_occurs=1)))
+            continue
         type_info.append((f.name, _spyne_type(hints[f.name], required=required)))
     # A type may not share its name with an operation's element (VisitHistory, ExamReport).
     name = f"{cls.__name__}Result" if cls.__name__ in OPERATIONS else cls.__name__

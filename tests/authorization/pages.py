@@ -179,6 +179,7 @@ PAGES: dict[str, Page] = {
     # on; the cashier exists while the sandbox is the payment provider).
     "dev/sms/": Page("dev:sms_inbox", gate="DEV_INBOX_ENABLED"),
     "dev/totp/": Page("accounts:dev_totp", gate="DEV_INBOX_ENABLED"),
+    "dev/his/": Page("dev:his_control", gate="DEV_INBOX_ENABLED"),  # lab results: perform an order in the HIS
     "sandbox/pay/faults/": Page("sandbox_pay:faults", gate="DEV_INBOX_ENABLED"),
     "sandbox/pay/<str:out_trade_no>/": Page("sandbox_pay:cashier", gate="PAYMENT_PROVIDER", setup=_cashier),
     "sandbox/video/v1/meetings/create": Page("sandbox_video:create", method="POST", gate="CLOUD_VIDEO", refused=401),

@@ -262,12 +262,15 @@ class ExamOrder:
 
 @dataclass(frozen=True)
 class ResultItem:
+    """One value of a lab report as the LIS gives it: the flag is the LIS's own judgement against its
+    reference range (``N``, ``H`` above, ``L`` below) and its critical limits (``HH``/``LL``: 危急值)."""
+
     code: str
     name: str
     value: str
     unit: str
-    reference_range: str
-    flag: str  # "N", "H" (above), "L" (below)
+    reference_range: str  # "3.5-9.5", "<5.2", ">1.04" as printed on the report
+    flag: str  # "N", "H", "L", "HH", "LL"
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,20 @@ class LabReport:
     report_no: str  # 报告单号
     reported_at: datetime
     items: tuple[ResultItem, ...] = ()
+    patient_id: str = ""
+    title: str = ""  # the tests' names, as printed on the report
+    specimen: str = ""
+    origin: str = "online"  # "online": ordered by the internet hospital; "in_person": at the hospital
+    reporting_physician: str = ""  # 检验者
+    reviewing_physician: str = ""  # 审核者
+
+
+@dataclass(frozen=True)
+class KeyImageRef:
+    """A key image the radiologist marked on the report, fetched on its own (ExamImage) as a DICOM file."""
+
+    image_uid: str  # the DICOM SOP Instance UID
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -286,6 +303,53 @@ class ExamReport:
     modality: str
     findings: str
     impression: str
+    patient_id: str = ""
+    title: str = ""
+    origin: str = "online"
+    reporting_physician: str = ""  # 报告医生
+    reviewing_physician: str = ""  # 审核医生
+    critical: bool = False  # the radiologist reported a critical finding (危急值)
+    key_images: tuple[KeyImageRef, ...] = ()
+
+
+# --- 报告列表 / 影像调阅 -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PatientReportsQuery:
+    """Every report of the patient the LIS and PACS hold (in-person visits included), newest first."""
+
+    patient_id: str
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    request_no: str
+    report_no: str
+    kind: str  # "lab" | "exam"
+    title: str
+    reported_at: datetime
+    origin: str  # "online" | "in_person"
+
+
+@dataclass(frozen=True)
+class PatientReports:
+    patient_id: str
+    reports: tuple[ReportSummary, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExamImageQuery:
+    report_no: str
+    image_uid: str
+
+
+@dataclass(frozen=True)
+class ExamImage:
+    """One DICOM file (Part 10, with its preamble), base64 in ``content_base64`` (WADO-style retrieval)."""
+
+    image_uid: str
+    content_base64: str
+    size: int
 
 
 # --- 对账单 ------------------------------------------------------------------------------------------
@@ -339,6 +403,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation("ExamOrderStatus", ExamOrderQuery, ExamOrder),
         Operation("LabResults", ExamOrderQuery, LabReport),
         Operation("ExamReport", ExamOrderQuery, ExamReport),
+        Operation("PatientReports", PatientReportsQuery, PatientReports),
+        Operation("ExamImage", ExamImageQuery, ExamImage),
         Operation("DailyStatement", StatementQuery, Statement),
     )
 }
@@ -407,6 +473,10 @@ class HisClient(Protocol):
 
     def exam_report(self, request: ExamOrderQuery) -> ExamReport: ...
 
+    def patient_reports(self, request: PatientReportsQuery) -> PatientReports: ...
+
+    def exam_image(self, request: ExamImageQuery) -> ExamImage: ...
+
     def daily_statement(self, request: StatementQuery) -> Statement: ...
 
 
@@ -454,6 +524,12 @@ class TypedOperations:
 
     def exam_report(self, request: ExamOrderQuery) -> ExamReport:
         return self.call("ExamReport", request)
+
+    def patient_reports(self, request: PatientReportsQuery) -> PatientReports:
+        return self.call("PatientReports", request)
+
+    def exam_image(self, request: ExamImageQuery) -> ExamImage:
+        return self.call("ExamImage", request)
 
     def daily_statement(self, request: StatementQuery) -> Statement:
         return self.call("DailyStatement", request)

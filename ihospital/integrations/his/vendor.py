@@ -29,6 +29,8 @@ FUNC_CODES = {
     "ExamOrderStatus": "6003",  # 申请单状态
     "LabResults": "6004",  # LIS 报告
     "ExamReport": "6005",  # PACS 报告
+    "PatientReports": "6006",  # 报告列表 (LIS + PACS, in-person visits included)
+    "ExamImage": "6007",  # PACS 影像调阅 (one DICOM file)
     "DailyStatement": "7001",  # 对账单
 }
 OPERATION_OF = {code: name for name, code in FUNC_CODES.items()}

@@ -329,8 +329,94 @@ LAB_ITEMS: dict[str, list[tuple[str, str, str, float, float, int]]] = {
     "JY0008": [("HbA1c", "糖化血红蛋白", "%", 4.0, 6.0, 1)],
     "JY0011": [("CRP", "C反应蛋白", "mg/L", 0, 10, 1)],
     "JY0019": [("UA", "尿酸", "μmol/L", 155, 357, 0)],
+    "JY0009": [
+        ("TSH", "促甲状腺激素", "mIU/L", 0.27, 4.2, 2),
+        ("FT3", "游离三碘甲状腺原氨酸", "pmol/L", 3.1, 6.8, 2),
+        ("FT4", "游离甲状腺素", "pmol/L", 12, 22, 1),
+    ],
+    "JY0010": [
+        ("K", "钾", "mmol/L", 3.5, 5.3, 2),
+        ("Na", "钠", "mmol/L", 137, 147, 0),
+        ("Cl", "氯", "mmol/L", 99, 110, 0),
+        ("Ca", "钙", "mmol/L", 2.11, 2.52, 2),
+    ],
+    "JY0012": [
+        ("PT", "凝血酶原时间", "s", 9.8, 12.1, 1),
+        ("INR", "国际标准化比值", "ratio", 0.8, 1.2, 2),
+        ("APTT", "活化部分凝血活酶时间", "s", 25, 31.3, 1),
+        ("FIB", "纤维蛋白原", "g/L", 2.0, 4.0, 2),
+    ],
+    "JY0013": [("UACR", "尿微量白蛋白/肌酐比", "mg/g", 0, 30, 1)],
+    "JY0014": [("BNP", "B型钠尿肽", "pg/mL", 0, 100, 0)],
+    "JY0015": [
+        ("CK", "肌酸激酶", "U/L", 40, 200, 0),
+        ("CK-MB", "肌酸激酶同工酶", "U/L", 0, 24, 1),
+        ("cTnI", "肌钙蛋白I", "ng/mL", 0, 0.04, 3),
+    ],
+    "JY0018": [("IgE", "血清总IgE", "IU/mL", 0, 100, 1)],
+    "JY0020": [("25-OH-D", "25-羟基维生素D", "ng/mL", 30, 100, 1)],
 }
 DEFAULT_LAB_ITEM = ("RESULT", "检测结果", "", 0, 1, 2)
+
+# Qualitative tests: code → [(item code, name, normal result, abnormal result)]; no unit, by nature.
+QUALITATIVE_ITEMS: dict[str, list[tuple[str, str, str, str]]] = {
+    "JY0002": [("U-PRO", "尿蛋白", "阴性(-)", "阳性(2+)"), ("U-GLU", "尿糖", "阴性(-)", "阳性(1+)")],
+    "JY0003": [("FOB", "粪便隐血", "阴性(-)", "阳性(+)")],
+    "JY0016": [("HP-UBT", "幽门螺杆菌C13", "阴性(-)", "阳性(+)")],
+    "JY0017": [("FluA", "甲型流感病毒抗原", "阴性(-)", "阳性(+)"), ("FluB", "乙型流感病毒抗原", "阴性(-)", "阴性(-)")],
+}
+
+# 危急值 (critical values) the laboratory phones to the ordering doctor at once: item → (low, high); None:
+# no limit on that side.
+CRITICAL_LIMITS: dict[str, tuple[float | None, float | None]] = {
+    "WBC": (1.5, 30.0),
+    "HGB": (50, 200),
+    "PLT": (30, 1000),
+    "GLU": (2.8, 22.2),
+    "K": (2.8, 6.2),
+    "Na": (120, 160),
+    "Ca": (1.75, 3.5),
+    "CREA": (None, 530),
+    "INR": (None, 4.0),
+    "cTnI": (None, 0.5),
+    "TBIL": (None, 340),
+}
+
+# Abnormal exam reports by modality: (findings, impression); and a critical finding (危急值) per modality.
+ABNORMAL_EXAM_TEXTS = {
+    "DR": ("右下肺野见斑片状模糊影，边界不清。心影不大。", "右下肺炎症，建议抗感染治疗后复查。"),
+    "CT": (
+        "右肺上叶见一枚实性结节，大小约8mm×7mm，边缘见分叶。纵隔未见肿大淋巴结。",
+        "右肺上叶实性结节，建议3个月后复查CT。",
+    ),
+    "MR": ("L4/5椎间盘向后突出，压迫硬膜囊，左侧神经根受压。", "L4/5椎间盘突出（中央偏左型）。"),
+    "US": ("肝脏形态大小正常，实质回声增粗增强，后方回声衰减。", "脂肪肝（中度）。"),
+    "ECG": ("窦性心律，心率58次/分，V4-V6导联ST段压低0.1mV。", "窦性心动过缓，ST段改变。"),
+}
+CRITICAL_EXAM_TEXTS = {
+    "CT": (
+        "左侧基底节区见团片状高密度影，约3.2cm×2.5cm，周围见低密度水肿带，中线结构右移。",
+        "左侧基底节区脑出血（危急值）。",
+    ),
+    "MR": ("脑干及左侧小脑半球见DWI高信号，ADC值减低。", "急性脑梗死（危急值）。"),
+    "US": ("心包腔内见液性暗区，左室后壁后方约25mm，右室前壁舒张期塌陷。", "大量心包积液，心包填塞可能（危急值）。"),
+    "DR": ("右侧胸腔见无肺纹理透亮区，肺组织压缩约60%，纵隔左移。", "右侧张力性气胸（危急值）。"),
+    "ECG": ("心室率180次/分，QRS波宽大畸形，R-R间期匀齐。", "室性心动过速（危急值）。"),
+}
+
+# Key images by modality: the DICOM test files pydicom ships (pydicom.data.get_testdata_file), with the
+# radiologist's caption. The simulated PACS serves each as its own instance (new UIDs, the patient's name).
+KEY_IMAGES: dict[str, list[tuple[str, str]]] = {
+    "CT": [("CT_small.dcm", "轴位，软组织窗")],
+    "MR": [("MR_small.dcm", "矢状位 T2WI"), ("examples_overlay.dcm", "腹部轴位")],
+    "US": [("examples_ybr_color.dcm", "心尖四腔心切面")],
+}
+
+# Who reports, by department (检验者/审核者, 报告医生/审核医生).
+REPORTING_PHYSICIANS = {
+    "lab": ("陈晓燕", "王立军"),
+    "exam": ("李文博", "张海峰"),
+}
 
 # Exam reports by modality: (findings, impression)
 EXAM_TEXTS = {

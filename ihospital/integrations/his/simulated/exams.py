@@ -1,8 +1,7 @@
-"""The simulated HIS lab (LIS) and imaging (PACS): catalogue, orders, results and reports."""
+"""The simulated HIS lab (LIS) and imaging (PACS): catalogue and orders (their reports: ``reports``)."""
 
 from __future__ import annotations
 
-import random
 import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -69,53 +68,3 @@ def _order(conn: sqlite3.Connection, request_no: str) -> sqlite3.Row:
 
 def exam_order_status(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
     return _order_reply(_order(conn, data["request_no"]))
-
-
-def _reported(conn: sqlite3.Connection, request_no: str, kind: str) -> tuple[sqlite3.Row, list[str]]:
-    row = _order(conn, request_no)
-    kinds = {code: item_kind for code, _n, item_kind, _p, _s, _d in catalogue.EXAMS}
-    codes = [code for code in row["item_codes"].split(",") if kinds.get(code) == kind]
-    if _order_reply(row)["status"] != "reported" or not codes:
-        raise Refusal(vendor.NOT_FOUND, "报告未出")
-    return row, codes
-
-
-def lab_results(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    row, codes = _reported(conn, data["request_no"], "lab")
-    rng = random.Random(row["request_no"])  # noqa: S311 - the same made-up report every time it is read
-    items = []
-    for code in codes:
-        for item, name, unit, low, high, decimals in catalogue.LAB_ITEMS.get(code, [catalogue.DEFAULT_LAB_ITEM]):
-            value = rng.uniform(low - (high - low) * 0.15, high + (high - low) * 0.2)
-            value = max(value, 0.0)
-            flag = "H" if value > high else "L" if value < low else "N"
-            items.append(
-                {
-                    "code": item,
-                    "name": name,
-                    "value": f"{value:.{decimals}f}",
-                    "unit": unit,
-                    "reference_range": f"{low:g}-{high:g}",
-                    "flag": flag,
-                }
-            )
-    return {
-        "request_no": row["request_no"],
-        "report_no": "JYBG" + row["request_no"][2:],
-        "reported_at": datetime.fromisoformat(row["reported_at"]),
-        "items": items,
-    }
-
-
-def exam_report(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
-    row, codes = _reported(conn, data["request_no"], "exam")
-    modality = {code: spec for code, _n, _k, _p, spec, _d in catalogue.EXAMS}[codes[0]]
-    findings, impression = catalogue.EXAM_TEXTS.get(modality, ("未见明显异常。", "未见明显异常。"))
-    return {
-        "request_no": row["request_no"],
-        "report_no": "JCBG" + row["request_no"][2:],
-        "reported_at": datetime.fromisoformat(row["reported_at"]),
-        "modality": modality,
-        "findings": findings,
-        "impression": impression,
-    }

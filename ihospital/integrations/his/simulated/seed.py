@@ -10,7 +10,7 @@ import random
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
-from ihospital.integrations.his.simulated import catalogue, store
+from ihospital.integrations.his.simulated import catalogue, reports, store
 
 SEED = 11
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -246,3 +246,67 @@ def seed(conn: sqlite3.Connection, today: date) -> None:
         )
     conn.execute("INSERT INTO counter VALUES ('exam_order', 3)")
     conn.execute("INSERT INTO meta VALUES ('seeded_for', ?)", (today.isoformat(),))
+
+
+# alice's in-person reports: (days ago, tests, outcome or the HbA1c value). A repeated HbA1c over two years
+# (her diabetes coming under control), a normal blood count, an abnormal lipid panel, a chest CT.
+PERSONA_REPORTS: list[tuple[int, str, str | float]] = [
+    (720, "JY0008", 8.6),
+    (630, "JY0008", 8.1),
+    (540, "JY0008", 7.7),
+    (450, "JY0008", 7.4),
+    (360, "JY0008", 7.0),
+    (270, "JY0008", 7.2),
+    (150, "JY0001", "normal"),
+    (120, "JY0008", 6.6),
+    (90, "JY0006", "abnormal"),
+    (45, "JC0002", "abnormal"),
+    (30, "JY0008", 6.3),
+]
+
+
+def _persona_order(conn: sqlite3.Connection, patient_id: str, items: str, at: datetime) -> sqlite3.Row:
+    number = store.next_number(conn, "exam_order")
+    amount = sum(price for code, _n, _k, price, _s, _d in catalogue.EXAMS if code in items.split(","))
+    request_no = f"SQ{number:010d}"
+    conn.execute(
+        "INSERT INTO exam_order VALUES (?, ?, '', ?, '复查', ?, '', ?, ?, 'reported')",
+        (request_no, patient_id, items, amount, (at - timedelta(hours=4)).isoformat(), at.isoformat()),
+    )
+    return conn.execute("SELECT * FROM exam_order WHERE request_no = ?", (request_no,)).fetchone()
+
+
+def _hba1c_report(conn: sqlite3.Connection, order: sqlite3.Row, value: float, at: datetime) -> None:
+    code, name, unit, low, high, _decimals = catalogue.LAB_ITEMS["JY0008"][0]
+    item = {
+        "code": code,
+        "name": name,
+        "value": f"{value:.1f}",
+        "unit": unit,
+        "reference_range": reports.reference_text(low, high),
+        "flag": reports.flag(value, low, high, code),
+    }
+    reporter, reviewer = catalogue.REPORTING_PHYSICIANS["lab"]
+    body = {"items": [item], "specimen": "静脉血", "reporting_physician": reporter, "reviewing_physician": reviewer}
+    reports.store_report(conn, order=order, kind="lab", body=body, at=at)
+
+
+def seed_reports(conn: sqlite3.Connection, today: date) -> None:
+    """The LIS/PACS reports of alice's in-person visits (inside the caller's write transaction); the orders
+    seeded earlier get theirs too."""
+    alice_id = "00000001"
+    for order in conn.execute("SELECT * FROM exam_order WHERE status = 'reported' AND reference = ''").fetchall():
+        if conn.execute("SELECT 1 FROM report WHERE request_no = ?", (order["request_no"],)).fetchone() is None:
+            at = datetime.fromisoformat(order["reported_at"])
+            if order["item_codes"] == "JY0008":
+                _hba1c_report(conn, order, 6.8, at)
+            else:
+                reports.make_reports(conn, order, "normal", at)
+    for days, items, outcome in PERSONA_REPORTS:
+        at = datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=UTC) + timedelta(hours=3)
+        order = _persona_order(conn, alice_id, items, at)
+        if isinstance(outcome, float):
+            _hba1c_report(conn, order, outcome, at)
+        else:
+            reports.make_reports(conn, order, outcome, at)
+    conn.execute("INSERT INTO meta VALUES ('reports_seeded_for', ?)", (today.isoformat(),))

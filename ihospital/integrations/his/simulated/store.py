@@ -88,6 +88,19 @@ CREATE TABLE IF NOT EXISTS call_log (
 );
 """
 SCHEMA += MEDICAL_RECORD_TABLE + ";\n"
+# The LIS/PACS reports (body: the values or the findings, as JSON) and the push queue of released ones.
+SCHEMA += """
+CREATE TABLE IF NOT EXISTS report (
+    report_no TEXT PRIMARY KEY, request_no TEXT NOT NULL, patient_id TEXT NOT NULL, kind TEXT NOT NULL,
+    title TEXT NOT NULL, origin TEXT NOT NULL, reported_at TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (request_no, kind)
+);
+CREATE INDEX IF NOT EXISTS report_patient ON report (patient_id, reported_at);
+CREATE TABLE IF NOT EXISTS report_notice (
+    notice_id INTEGER PRIMARY KEY AUTOINCREMENT, report_no TEXT NOT NULL, request_no TEXT NOT NULL,
+    kind TEXT NOT NULL, created_at TEXT NOT NULL, delivered_at TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT ''
+);
+"""
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

@@ -27,9 +27,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ihospital.integrations.his import codec, vendor
-from ihospital.integrations.his.simulated import exams, pharmacy, store
+from ihospital.integrations.his.simulated import exams, pharmacy, reports, store
 from ihospital.integrations.his.simulated.common import Refusal, patient_row, utcnow
-from ihospital.integrations.his.simulated.seed import seed
+from ihospital.integrations.his.simulated.seed import seed, seed_reports
 
 HOSPITAL_TZ = ZoneInfo("Asia/Shanghai")
 FAULT_MODES = ("latency", "timeout", "error", "down", "malformed", "duplicate")
@@ -71,6 +71,8 @@ class SimulatedHis:
                 with store.write(conn):
                     if conn.execute("SELECT 1 FROM meta WHERE key = 'seeded_for'").fetchone() is None:
                         seed(conn, today or datetime.now(HOSPITAL_TZ).date())
+                    if conn.execute("SELECT 1 FROM meta WHERE key = 'reports_seeded_for'").fetchone() is None:
+                        seed_reports(conn, today or datetime.now(HOSPITAL_TZ).date())  # files made before reports
             finally:
                 conn.close()
 
@@ -168,14 +170,48 @@ class SimulatedHis:
         )
         return int(row[0]) if row else 0
 
+    # --- the LIS/PACS side: performing orders and the push queue (reports.py) ---------------------------
+    def perform(self, request_no: str, outcome: str = "normal") -> list[tuple[str, str]]:
+        """Perform the order now and release its reports (``outcome``: normal, abnormal, critical); each is
+        queued for the push. (kind, report number) of each; ``Refusal`` when it cannot be performed."""
+        conn = self.connect()
+        with store.write(conn):
+            return reports.perform(conn, request_no, outcome)
+
+    def pending_notices(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Released reports not yet delivered to the app, oldest first."""
+        rows = self.connect().execute(
+            "SELECT notice_id, report_no, request_no, kind, attempts FROM report_notice "
+            "WHERE delivered_at IS NULL ORDER BY notice_id LIMIT ?",
+            (limit,),
+        )
+        return [dict(row) for row in rows.fetchall()]
+
+    def notice_outcome(self, notice_id: int, *, delivered: bool, error: str = "") -> None:
+        self.connect().execute(
+            "UPDATE report_notice SET attempts = attempts + 1, last_error = ?, "
+            "delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END WHERE notice_id = ?",
+            (error[:500], delivered, utcnow().isoformat(), notice_id),
+        )
+
+    def recent_orders(self, limit: int = 30) -> list[dict[str, Any]]:
+        """The newest orders with their state, for the control page."""
+        rows = self.connect().execute(
+            "SELECT o.request_no, o.item_codes, o.status, o.reported_at, o.placed_at, p.name FROM exam_order o "
+            "JOIN patient p ON p.patient_id = o.patient_id WHERE o.reference != '' ORDER BY o.placed_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [dict(row) for row in rows.fetchall()]
+
     def count(self, table: str, **where: str) -> int:
-        if table not in ("registration", "receipt", "exam_order", "patient", "call_log", "txn", "medical_record"):
+        if table not in COUNTABLE:
             raise ValueError(table)
         clause = " AND ".join(f"{column} = ?" for column in where) or "1"
         sql = f"SELECT COUNT(*) FROM {table} WHERE {clause}"  # noqa: S608 - table and columns are ours
         return int(self.connect().execute(sql, tuple(where.values())).fetchone()[0])
 
 
+COUNTABLE = ("registration", "receipt", "exam_order", "patient", "call_log", "txn", "medical_record", "report")
 Handler = Callable[[SimulatedHis, sqlite3.Connection, dict[str, Any]], dict[str, Any]]
 
 
@@ -459,7 +495,9 @@ HANDLERS: dict[str, Handler] = {
     "6001": exams.exam_catalogue,
     "6002": exams.place_exam_order,
     "6003": exams.exam_order_status,
-    "6004": exams.lab_results,
-    "6005": exams.exam_report,
+    "6004": reports.lab_results,
+    "6005": reports.exam_report,
+    "6006": reports.patient_reports,
+    "6007": reports.exam_image,
     "7001": daily_statement,
 }
