@@ -94,3 +94,49 @@ def test_long_chat_messages_wrap_on_a_phone(browser, new_phone_context, live_ser
     expect(auditor.get_by_text("a1b2c3d4a1b2", exact=False)).to_be_visible()
     screenshot(auditor, "chat-long-messages-auditor")
     nothing_wider_than_the_screen(auditor)
+
+
+ROOM_LAYOUT = """() => {
+    const box = (element) => element.getBoundingClientRect();
+    const brand = document.querySelector('.navbar-brand');
+    const header = document.querySelector('[data-testid=room-header]');
+    const stage = box(document.querySelector('.video-stage'));
+    const state = box(document.querySelector('[data-testid=call-state]'));
+    const controls = [...document.querySelectorAll('#room-controls .btn')].map(box);
+    return {
+        brandTruncated: brand.scrollWidth > brand.clientWidth,
+        headerLines: Math.round(box(header).height / parseFloat(getComputedStyle(header).lineHeight)),
+        stateOnTheVideo: state.top >= stage.top && state.bottom <= stage.bottom && state.right <= stage.right,
+        controlRows: new Set(controls.map((b) => Math.round(b.top))).size,
+        tallestControl: Math.max(...controls.map((b) => b.height)),
+    };
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_patients_room_header_fits_a_phone(
+    browser, new_phone_context, live_server, screenshot, alice, dr_bob, language
+):
+    """The top bar, one line of who and where, the video with the call's state and the recording badge
+    over it, and one row of controls whose labels don't wrap: on a 360 px phone, in both languages."""
+    appointment = accepted_booking(alice, dr_bob, contextlib.nullcontext, slot_in=timedelta(minutes=10))
+    staff_identity_confirm(user=dr_bob, password=PASSWORD, actor=Actor.of(dr_bob))
+    consultation = in_consultation(appointment, dr_bob, contextlib.nullcontext)
+    patient = signed_in(new_phone_context(browser), live_server, alice).new_page()
+    patient.goto("/p/")
+    if language == "en":
+        patient.locator("form[action*='setlang'] button").click()
+        expect(patient.locator("html")).to_have_attribute("lang", "en")
+    patient.goto(f"/p/consultations/{consultation.public_id}/")
+    expect(patient.get_by_test_id("call-state")).not_to_have_text("…")
+    patient.evaluate("document.querySelector('[data-recording]').hidden = false")  # as while recording
+    screenshot(patient, f"room-header-{language}")
+
+    layout = patient.evaluate(ROOM_LAYOUT)
+    assert layout["brandTruncated"] is False
+    assert layout["headerLines"] == 1
+    assert layout["stateOnTheVideo"] is True
+    assert layout["controlRows"] == 1
+    assert layout["tallestControl"] <= 48  # one line of text in a 44 px touch target
+    nothing_wider_than_the_screen(patient)
