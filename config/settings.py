@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "ihospital.consultations",
     "ihospital.records",
     "ihospital.prescriptions",
+    "ihospital.fulfilment",
     "ihospital.signatures",
     "ihospital.labs",  # lab tests and exams (issue 14)
     "ihospital.integrations",
@@ -332,6 +333,25 @@ PAYMENT_SANDBOX_NOTIFY_TIMEOUT_SECONDS = float(env("PAYMENT_SANDBOX_NOTIFY_TIMEO
 # WeChat's notification retry schedule (15 s … 6 h) multiplied by this; 1/15 makes 24 h last ~1.6 h.
 PAYMENT_SANDBOX_RETRY_FACTOR = float(env("PAYMENT_SANDBOX_RETRY_FACTOR", str(1 / 15)))
 PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = float(env("PAYMENT_SANDBOX_REFUND_DELAY_SECONDS", "2"))
+# Courier (ihospital/integrations/courier/, issue 13 delivery): the adapter, and the shared secret its route
+# updates are signed with (HMAC-SHA256; *_FILE works). Unset: generated once into ./var/.
+COURIER_PROVIDER = env("COURIER_PROVIDER", "ihospital.integrations.courier.sandbox.provider.SandboxCourier")
+COURIER_SECRET = env("COURIER_SECRET") or _embedded_secret("courier_secret")
+# The courier sandbox: seconds between a parcel's steps (picked up, in transit, delivered), how its pushes
+# reach PUBLIC_BASE_URL (as PAYMENT_SANDBOX_TRANSPORT), and its retry schedule (5 s … 30 min) times a factor.
+COURIER_SANDBOX_STEP_SECONDS = float(env("COURIER_SANDBOX_STEP_SECONDS", "20"))
+COURIER_SANDBOX_TRANSPORT = env("COURIER_SANDBOX_TRANSPORT", "httpx.HTTPTransport")
+COURIER_SANDBOX_TIMEOUT_SECONDS = float(env("COURIER_SANDBOX_TIMEOUT_SECONDS", "5"))
+COURIER_SANDBOX_RETRY_FACTOR = float(env("COURIER_SANDBOX_RETRY_FACTOR", "1"))
+# Fulfilment (ihospital/fulfilment, issue 13): the sender on the waybill, addresses per account, callback posts
+# per address per minute (anyone can post there).
+FULFILMENT_SENDER_NAME = env("FULFILMENT_SENDER_NAME", "互联网医院药房")
+FULFILMENT_SENDER_PHONE = env("FULFILMENT_SENDER_PHONE", "02164041990")
+FULFILMENT_SENDER_REGION = env("FULFILMENT_SENDER_REGION", "上海市 徐汇区")
+FULFILMENT_SENDER_ADDRESS = env("FULFILMENT_SENDER_ADDRESS", "医学院路 138 号 门诊楼二层")
+FULFILMENT_PARCEL_DESCRIPTION = env("FULFILMENT_PARCEL_DESCRIPTION", "药品（处方药）")
+ADDRESSES_PER_ACCOUNT = envint("ADDRESSES_PER_ACCOUNT", 10)
+COURIER_CALLBACK_PER_ADDRESS_PER_MINUTE = envint("COURIER_CALLBACK_PER_ADDRESS_PER_MINUTE", 120)
 
 
 def _json_list(name: str) -> list:

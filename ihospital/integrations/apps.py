@@ -18,7 +18,8 @@ class IntegrationsConfig(AppConfig):
         # HIS writes with nothing to record of the answer (apps that keep the answer register their own).
         for topic, operation in his.write_topics().items():
             outbox.register(topic, partial(his.deliver_from_outbox, operation))
-        # The payment sandbox's huey tasks (huey autodiscovers only <app>/tasks.py).
-        # The simulated HIS's tasks: performing an order, pushing its reports (lab results).
+        # The courier, simulated HIS and payment sandboxes' huey tasks (huey autodiscovers only <app>/tasks.py):
+        # moving parcels and pushing their updates; performing an order, pushing its reports (lab results).
+        from ihospital.integrations.courier.sandbox import tasks as _sandbox_courier_tasks  # noqa: F401
         from ihospital.integrations.his.simulated import tasks as _his_sim_tasks  # noqa: F401
         from ihospital.integrations.payproviders.sandbox import tasks as _sandbox_pay_tasks  # noqa: F401

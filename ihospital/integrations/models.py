@@ -198,3 +198,81 @@ class SandboxCaCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} [{self.serial}]"
+
+
+class SandboxShipment(models.Model):
+    """A parcel the courier sandbox carries, as a courier keeps it: created → picked_up → in_transit →
+    delivered | failed. ``fail_delivery`` makes its last step a failed delivery (armed on demand)."""
+
+    class State(models.TextChoices):
+        CREATED = "created"
+        PICKED_UP = "picked_up"
+        IN_TRANSIT = "in_transit"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    order_no = models.CharField(_("order number"), max_length=64, unique=True)
+    waybill_no = models.CharField(_("waybill number"), max_length=20, unique=True)
+    recipient_name = models.CharField(_("recipient"), max_length=50)
+    recipient_phone = models.CharField(_("recipient phone"), max_length=20)
+    recipient_region = models.CharField(_("region"), max_length=100)
+    recipient_detail = models.CharField(_("address"), max_length=200)
+    sender_name = models.CharField(_("sender"), max_length=100)
+    description = models.CharField(_("description"), max_length=200)
+    callback_url = models.CharField(_("callback URL"), max_length=500)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.CREATED)
+    fail_delivery = models.BooleanField(_("fail the delivery"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sandbox shipment")
+        verbose_name_plural = _("sandbox shipments")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"sandbox shipment {self.waybill_no} [{self.state}]"
+
+
+class SandboxCourierEvent(models.Model):
+    """One route update the courier sandbox owes the merchant (a signed callback), with its attempts."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        GAVE_UP = "gave_up"
+
+    shipment = models.ForeignKey(
+        SandboxShipment, verbose_name=_("shipment"), on_delete=models.PROTECT, related_name="events"
+    )
+    event_id = models.CharField(_("event id"), max_length=36, unique=True)
+    tracking_status = models.CharField(_("tracking status"), max_length=12)
+    body = models.TextField(_("body"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_answer = models.CharField(_("last answer"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sandbox courier callback")
+        verbose_name_plural = _("sandbox courier callbacks")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_status} {self.event_id} [{self.status}]"
+
+
+class SandboxCourierFault(models.Model):
+    """The courier sandbox's armed fault (one row, in the database so the worker sees what the developer
+    armed): ``fail`` the next shipment's delivery, post the next callback twice (``duplicate``), or alter
+    it after signing (``corrupt``)."""
+
+    mode = models.CharField(_("mode"), max_length=10)
+    remaining = models.PositiveIntegerField(_("remaining"), default=0)
+    armed_at = models.DateTimeField(_("armed at"))
+
+    class Meta:
+        verbose_name = _("sandbox courier fault")
+        verbose_name_plural = _("sandbox courier faults")
+
+    def __str__(self) -> str:
+        return f"{self.mode} × {self.remaining}"

@@ -481,4 +481,27 @@ PAGES: dict[str, Page] = {
     "doctors/<uuid:doctor_id>/photo": Page(
         "scheduling:doctor_photo", ALL_ROLES, setup=lambda w: Call({"doctor_id": world.doctor_photo(w).public_id})
     ),
+    # Fulfilment (issue 13): the courier's route updates, authenticated by their signature; its sandbox's page.
+    "fulfilment/courier/callback/": Page(
+        "fulfilment:courier_callback", method="POST", setup=lambda w: Call(data=b"{}"), refused=401
+    ),
+    "sandbox/courier/": Page("sandbox_courier:console", gate="DEV_INBOX_ENABLED"),
+    # The patient's address book.
+    "p/addresses/": Page("fulfilment:addresses", PATIENT),
+    "p/addresses/new/": Page("fulfilment:address_add", PATIENT),
+    "p/addresses/<uuid:address_id>/": Page(
+        "fulfilment:address_edit",
+        PATIENT,
+        setup=lambda w: Call({"address_id": world.address(w).public_id}),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/addresses/<uuid:address_id>/remove/": Page(
+        "fulfilment:address_retire",
+        PATIENT,
+        "POST",
+        setup=lambda w: Call({"address_id": world.address(w).public_id}, status=302, to="/p/addresses/"),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
 }

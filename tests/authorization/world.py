@@ -244,3 +244,18 @@ def record_signed(w: World):
         return record_sign(
             doctor=w.dr_bob, version=draft, revision=draft.revision, pin="246810", actor=Actor.of(w.dr_bob)
         )
+
+
+def address(w: World):
+    """An address in alice's address book (issue 13)."""
+    from ihospital.fulfilment import services
+
+    data = services.AddressInput(
+        recipient="艾丽斯",
+        phone="13800000001",
+        province="上海市",
+        city="上海市",
+        district="徐汇区",
+        detail="宛平南路 600 号",
+    )
+    return services.address_create(account=w.alice, data=data, actor=Actor.of(w.alice))

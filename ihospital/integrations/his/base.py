@@ -215,6 +215,58 @@ class DrugCatalogue:
     drugs: tuple[Drug, ...] = ()
 
 
+# --- 药房 / 处方发药 (the pharmacies, and a paid online prescription sent to one) ------------------------
+@dataclass(frozen=True)
+class PharmacyQuery:
+    pickup_only: bool = True  # only those where online patients may pick up their medicine
+
+
+@dataclass(frozen=True)
+class PharmacySite:
+    code: str
+    name: str
+    address: str
+    hours: str  # as the pharmacy writes it: "周一至周日 08:00-17:30"
+    phone: str
+    pickup: bool
+
+
+@dataclass(frozen=True)
+class PharmacyList:
+    pharmacies: tuple[PharmacySite, ...] = ()
+
+
+@dataclass(frozen=True)
+class DispenseItem:
+    drug_code: str
+    quantity: int  # packages
+
+
+@dataclass(frozen=True)
+class DispenseRequest:
+    """A paid, pharmacist-approved online prescription transferred to an HIS pharmacy, which reserves the
+    stock (decrements it) and answers with its dispensing number (发药单号)."""
+
+    transaction_id: str
+    patient_id: str
+    prescription_no: str  # our prescription's public id
+    pharmacy_code: str
+    doctor_code: str
+    pharmacist_code: str
+    method: str  # "delivery" | "pickup"
+    amount_fen: int
+    trade_no: str  # the payment's transaction id
+    items: tuple[DispenseItem, ...]
+
+
+@dataclass(frozen=True)
+class DispenseTicket:
+    dispense_no: str
+    prescription_no: str
+    pharmacy_code: str
+    transaction_id: str
+
+
 # --- 检验检查 ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ExamCatalogueQuery:
@@ -398,6 +450,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation("FileRecord", RecordFileRequest, RecordFiling, write=True),
         Operation("VisitHistory", HistoryQuery, VisitHistory),
         Operation("DrugCatalogue", DrugQuery, DrugCatalogue),
+        Operation("Pharmacies", PharmacyQuery, PharmacyList),
+        Operation("Dispense", DispenseRequest, DispenseTicket, write=True),
         Operation("ExamCatalogue", ExamCatalogueQuery, ExamCatalogue),
         Operation("PlaceExamOrder", ExamOrderRequest, ExamOrder, write=True),
         Operation("ExamOrderStatus", ExamOrderQuery, ExamOrder),
@@ -463,6 +517,10 @@ class HisClient(Protocol):
 
     def drug_catalogue(self, request: DrugQuery) -> DrugCatalogue: ...
 
+    def pharmacies(self, request: PharmacyQuery) -> PharmacyList: ...
+
+    def dispense(self, request: DispenseRequest) -> DispenseTicket: ...
+
     def exam_catalogue(self, request: ExamCatalogueQuery) -> ExamCatalogue: ...
 
     def place_exam_order(self, request: ExamOrderRequest) -> ExamOrder: ...
@@ -509,6 +567,12 @@ class TypedOperations:
 
     def drug_catalogue(self, request: DrugQuery) -> DrugCatalogue:
         return self.call("DrugCatalogue", request)
+
+    def pharmacies(self, request: PharmacyQuery) -> PharmacyList:
+        return self.call("Pharmacies", request)
+
+    def dispense(self, request: DispenseRequest) -> DispenseTicket:
+        return self.call("Dispense", request)
 
     def exam_catalogue(self, request: ExamCatalogueQuery) -> ExamCatalogue:
         return self.call("ExamCatalogue", request)

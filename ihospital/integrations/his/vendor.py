@@ -24,6 +24,8 @@ FUNC_CODES = {
     "VisitHistory": "4001",  # 门诊就诊记录
     "FileRecord": "4002",  # 病历归档
     "DrugCatalogue": "5001",  # 药品目录及库存
+    "Pharmacies": "5101",  # 药房信息
+    "Dispense": "5102",  # 处方发药申请（扣减库存）
     "ExamCatalogue": "6001",  # 检验检查项目
     "PlaceExamOrder": "6002",  # 检验检查申请
     "ExamOrderStatus": "6003",  # 申请单状态

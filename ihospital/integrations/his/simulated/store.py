@@ -102,6 +102,20 @@ CREATE TABLE IF NOT EXISTS report_notice (
 );
 """
 
+# 处方发药 (issue 13): the pharmacies' public details, and the prescriptions sent to them for dispensing.
+PHARMACY_TABLES = """
+CREATE TABLE IF NOT EXISTS pharmacy_site (
+    code TEXT PRIMARY KEY REFERENCES pharmacy(code), address TEXT NOT NULL, hours TEXT NOT NULL,
+    phone TEXT NOT NULL, pickup INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dispense (
+    dispense_no TEXT PRIMARY KEY, prescription_no TEXT NOT NULL UNIQUE, patient_id TEXT NOT NULL,
+    pharmacy_code TEXT NOT NULL, method TEXT NOT NULL, amount_fen INTEGER NOT NULL, trade_no TEXT NOT NULL,
+    items TEXT NOT NULL, at TEXT NOT NULL
+);
+"""
+SCHEMA += PHARMACY_TABLES
+
 
 def connect(path: str | Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)

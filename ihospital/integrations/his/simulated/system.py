@@ -34,7 +34,7 @@ from ihospital.integrations.his.simulated.seed import seed, seed_reports
 HOSPITAL_TZ = ZoneInfo("Asia/Shanghai")
 FAULT_MODES = ("latency", "timeout", "error", "down", "malformed", "duplicate")
 FAULT_LIFETIME_SECONDS = 3600
-WRITES = {"2001", "2002", "3001", "3002", "4002", "6002"}
+WRITES = {"2001", "2002", "3001", "3002", "4002", "5102", "6002"}
 _seeding = threading.Lock()
 _local = threading.local()
 _ensured: set[Path] = set()
@@ -211,7 +211,17 @@ class SimulatedHis:
         return int(self.connect().execute(sql, tuple(where.values())).fetchone()[0])
 
 
-COUNTABLE = ("registration", "receipt", "exam_order", "patient", "call_log", "txn", "medical_record", "report")
+COUNTABLE = (
+    "registration",
+    "receipt",
+    "exam_order",
+    "patient",
+    "call_log",
+    "txn",
+    "medical_record",
+    "report",
+    "dispense",
+)
 Handler = Callable[[SimulatedHis, sqlite3.Connection, dict[str, Any]], dict[str, Any]]
 
 
@@ -492,6 +502,8 @@ HANDLERS: dict[str, Handler] = {
     "4001": visit_history,
     "4002": file_record,
     "5001": pharmacy.drug_catalogue,
+    "5101": pharmacy.pharmacies,
+    "5102": pharmacy.dispense,
     "6001": exams.exam_catalogue,
     "6002": exams.place_exam_order,
     "6003": exams.exam_order_status,

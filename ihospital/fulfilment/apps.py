@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FulfilmentConfig(AppConfig):
+    name = "ihospital.fulfilment"
+    label = "fulfilment"
+    verbose_name = _("Dispensing, delivery and pickup")
+
+    def ready(self) -> None:
+        from ihospital.core import outbox
+        from ihospital.fulfilment import handlers
+
+        outbox.register("fulfilment.courier_ship", handlers.ship_from_outbox)
