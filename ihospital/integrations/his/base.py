@@ -281,6 +281,10 @@ class ExamItem:
     price_fen: int
     specimen: str  # a lab test's specimen, an exam's modality
     department: str
+    # The patient's guide (检查须知), shown with the order: what to do before, where, when.
+    preparation: str = ""
+    place: str = ""
+    hours: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ihospital.integrations.his import vendor
 from ihospital.integrations.his.simulated import catalogue, store
 from ihospital.integrations.his.simulated.common import Refusal, patient_row, utcnow
+from ihospital.integrations.his.simulated.exam_guide import guide_of
 
 if TYPE_CHECKING:
     from ihospital.integrations.his.simulated.system import SimulatedHis
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 def exam_catalogue(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
     kind = data.get("kind") or ""
     rows = conn.execute("SELECT * FROM exam_item WHERE ? = '' OR kind = ? ORDER BY code", (kind, kind)).fetchall()
-    return {"items": [dict(row) for row in rows]}
+    return {"items": [{**dict(row), **guide_of(row["code"])} for row in rows]}
 
 
 def _order_reply(row: sqlite3.Row) -> dict[str, Any]:

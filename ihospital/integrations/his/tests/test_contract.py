@@ -230,3 +230,10 @@ def test_an_unknown_exam_item_is_an_invalid_request(his_client):
             )
         )
     assert refused.value.code == HisError.INVALID_REQUEST and refused.value.permanent
+
+
+def test_the_exam_catalogue_tells_the_patient_how_to_prepare_where_and_when(his_client):
+    items = {item.code: item for item in his_client.exam_catalogue(base.ExamCatalogueQuery()).items}
+    assert "空腹" in items["JY0004"].preparation and items["JY0004"].place and items["JY0004"].hours
+    assert "憋尿" in items["JC0010"].preparation
+    assert all(item.place and item.hours for item in items.values())
