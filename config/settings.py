@@ -317,7 +317,10 @@ SMS_BACKEND = env("SMS_BACKEND", "ihospital.integrations.sms.sandbox.SandboxSmsB
 SMS_SANDBOX_LATENCY_SECONDS = float(env("SMS_SANDBOX_LATENCY_SECONDS", "0.05"))
 # Payments: the provider adapter, and what can be paid for (payable kind → handler class).
 PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "ihospital.integrations.payproviders.sandbox.provider.SandboxPayProvider")
-PAYABLES = {"registration": "ihospital.appointments.payables.RegistrationPayable"}
+PAYABLES = {
+    "registration": "ihospital.appointments.payables.RegistrationPayable",
+    "lab_order": "ihospital.labs.payables.LabOrderPayable",  # lab tests and exams (issue 14)
+}
 # Where providers post their notifications and send patients back: this site's public address.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 PAYMENT_QUERY_AFTER_MINUTES = envint("PAYMENT_QUERY_AFTER_MINUTES", 3)
@@ -487,6 +490,16 @@ CHAT_IMAGE_MAX_BYTES = envint("CHAT_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
 RECORDING_CHUNK_MAX_BYTES = envint("RECORDING_CHUNK_MAX_BYTES", 8 * 1024 * 1024)
 RECORDING_ASSEMBLE_AFTER_IDLE_MINUTES = envint("RECORDING_ASSEMBLE_AFTER_IDLE_MINUTES", 10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Lab tests and exams (ihospital/labs, issue 14): the catalogue read from the HIS is kept this long; an order
+# is paid within LAB_PAYMENT_MINUTES of starting to pay; exam times are offered LAB_BOOKING_DAYS_AHEAD days
+# ahead and may be changed or cancelled online until LAB_BOOKING_CHANGE_CLOSES_HOURS_BEFORE hours before;
+# the reminder (with the preparation) goes out the day before, from LAB_REMINDER_LOCAL_HOUR hospital time.
+LAB_CATALOGUE_CACHE_SECONDS = envint("LAB_CATALOGUE_CACHE_SECONDS", 300)
+LAB_PAYMENT_MINUTES = envint("LAB_PAYMENT_MINUTES", 30)
+LAB_BOOKING_DAYS_AHEAD = envint("LAB_BOOKING_DAYS_AHEAD", 14)
+LAB_BOOKING_CHANGE_CLOSES_HOURS_BEFORE = envint("LAB_BOOKING_CHANGE_CLOSES_HOURS_BEFORE", 12)
+LAB_REMINDER_LOCAL_HOUR = envint("LAB_REMINDER_LOCAL_HOUR", 10)
+LAB_ORDER_MAX_ITEMS = 10
 
 # The developer inbox shows sandbox SMS (sign-in codes) on a page; never enable it in production.
 DEV_INBOX_ENABLED = envbool("DEV_INBOX_ENABLED", DEBUG)

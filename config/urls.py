@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("ihospital.scheduling.urls")),
     path("", include("ihospital.notifications.urls")),
     path("", include("ihospital.signatures.urls")),
+    path("", include("ihospital.labs.urls")),
     path("", include("ihospital.web.urls")),
 ]
 

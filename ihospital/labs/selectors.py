@@ -11,14 +11,20 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
 from ihospital.accounts.models import Role, User
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import CoreError, DomainError
+from ihospital.integrations import his
+from ihospital.integrations.his.base import ExamCatalogueQuery, ExamItem, HisError
+from ihospital.labs.errors import LabError
 from ihospital.labs.models import ACTIVE_BOOKING, ExamBooking, ExamSession, LabOrder
-from ihospital.records.selectors import doctor_has_consulted
+from ihospital.records.models import MedicalRecord, RecordVersion
+from ihospital.records.selectors import doctor_has_consulted, signed_versions
 
 RELATED = ("visit_person", "doctor", "consultation", "record_version", "signature")
 
@@ -94,3 +100,45 @@ def sessions_for(*, order: LabOrder, today: date, until: date) -> QuerySet[ExamS
         .select_related("room")
         .order_by("starts_at", "room__name")
     )
+
+
+CATALOGUE_CACHE_KEY = "labs:exam_catalogue"
+
+
+def exam_catalogue() -> dict[str, ExamItem]:
+    """The HIS's lab/exam catalogue by code (lab tests first), read through the gateway outside any
+    transaction and kept LAB_CATALOGUE_CACHE_SECONDS. Refuses: lab.catalogue_unavailable."""
+    items: dict[str, ExamItem] | None = cache.get(CATALOGUE_CACHE_KEY)
+    if items is None:
+        try:
+            catalogue = his.client().exam_catalogue(ExamCatalogueQuery())
+        except HisError as error:
+            raise DomainError(LabError.CATALOGUE_UNAVAILABLE) from error
+        ordered = sorted(catalogue.items, key=lambda item: (item.kind != "lab", item.code))
+        items = {item.code: item for item in ordered}
+        cache.set(CATALOGUE_CACHE_KEY, items, settings.LAB_CATALOGUE_CACHE_SECONDS)
+    return items
+
+
+def signed_record_version(consultation_id: int) -> RecordVersion | None:
+    """The latest signed version of the consultation's record (where an order's diagnosis comes from)."""
+    medical_record = MedicalRecord.objects.filter(consultation_id=consultation_id).first()
+    return signed_versions(medical_record).first() if medical_record else None
+
+
+def access_checked_in_order(*, user: Any, public_id: UUID | str, actor: Actor) -> LabOrder:
+    """For the nurse at the check-in desk: an order checked in (the patient is at the hospital); audited.
+    Anyone else, or an order not checked in: not found."""
+    if not getattr(user, "is_authenticated", False) or getattr(user, "role", None) != Role.NURSE:
+        raise DomainError(CoreError.NOT_FOUND)
+    order = _get(public_id)
+    if order.checked_in_at is None:
+        raise DomainError(CoreError.NOT_FOUND)
+    with transaction.atomic():
+        record(actor=actor, action="lab_order.read", target_type="lab_order", target_id=str(order.public_id))
+    return order
+
+
+def checked_in_today(*, day_start: Any) -> QuerySet[LabOrder]:
+    """Orders checked in since ``day_start``, latest first (the desk's list)."""
+    return _with_details(LabOrder.objects.filter(checked_in_at__gte=day_start)).order_by("-checked_in_at")

@@ -23,7 +23,7 @@ from ihospital.core.web import error_response, role_required
 WORKSTATION_SECTIONS = {
     Role.DOCTOR: ["consultations", "messages"],
     Role.PHARMACIST: ["messages"],
-    Role.NURSE: ["messages"],
+    Role.NURSE: ["labs_checkin", "messages"],
     Role.HOSPITAL_ADMIN: ["admin", "messages"],
     Role.SECURITY_ADMIN: ["admin", "messages"],
     Role.AUDITOR: ["admin", "messages"],

@@ -91,6 +91,7 @@ class LabOrder(KeptModel):
     checkin_code = models.CharField(_("check-in code"), max_length=12, unique=True, default=new_checkin_code)
     his_request_no = models.CharField(_("HIS request number"), max_length=32, blank=True)
     his_placed_at = models.DateTimeField(_("placed in the HIS at"), null=True, blank=True)
+    his_receipt_no = models.CharField(_("HIS receipt number"), max_length=32, blank=True)  # its charge (收费)
     # The payment order's public id, not a foreign key: payments knows nothing of what it is paid for.
     payment_order_public_id = models.UUIDField(_("payment order id"), null=True, blank=True)
     created_at = models.DateTimeField(_("ordered at"))

@@ -1,14 +1,18 @@
-"""An order's progress at the hospital: performed (sample taken / exam done) and reported (results back)."""
+"""An order's progress at the hospital: checked in (报到), performed (sample taken / exam done), reported
+(results back)."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
+from ihospital.accounts.models import User
 from ihospital.audit.services import Actor, record
+from ihospital.core.errors import DomainError
 from ihospital.core.state import transition
-from ihospital.core.time import now
+from ihospital.core.time import local, now
 from ihospital.labs.errors import LabError
-from ihospital.labs.models import LabOrder
+from ihospital.labs.models import ACTIVE_BOOKING, ExamBooking, LabOrder
+from ihospital.labs.services._common import refusals_audited
 
 
 @transaction.atomic
@@ -65,3 +69,47 @@ def lab_order_report(*, order: LabOrder, actor: Actor) -> str:
         details={"from": moved_from},
     )
     return moved_from
+
+
+def _checkin_order(code: str) -> LabOrder | None:
+    code = "".join(code.split()).upper()[:12]
+    return LabOrder.objects.select_related("visit_person").filter(checkin_code=code).first() if code else None
+
+
+@transaction.atomic
+def _check_in(*, staff: User, order: LabOrder, actor: Actor) -> LabOrder:
+    if order.status == LabOrder.Status.ORDERED:
+        raise DomainError(LabError.NOT_PAID)
+    if order.status not in (LabOrder.Status.PAID, LabOrder.Status.SCHEDULED):
+        raise DomainError(LabError.ILLEGAL_TRANSITION, current=order.get_status_display())
+    booking = ExamBooking.objects.select_related("session").filter(order=order, status=ACTIVE_BOOKING).first()
+    today = local(now()).date()
+    if booking is not None and booking.session.date != today:
+        raise DomainError(LabError.NOT_TODAY, date=booking.session.date.isoformat())
+    if order.needs_booking and booking is None:
+        raise DomainError(LabError.NOT_BOOKED)
+    checked = LabOrder.objects.filter(
+        pk=order.pk, checked_in_at__isnull=True, status__in=[LabOrder.Status.PAID, LabOrder.Status.SCHEDULED]
+    ).update(checked_in_at=now(), checked_in_by=staff)
+    if not checked:
+        raise DomainError(LabError.ALREADY_CHECKED_IN)
+    order.refresh_from_db()
+    record(actor=actor, action="lab_order.check_in", target_type="lab_order", target_id=str(order.public_id))
+    return order
+
+
+def lab_order_check_in(*, staff: User, code: str, actor: Actor) -> LabOrder:
+    """At the hospital, a nurse scans or types the patient's check-in code (报到).
+
+    Preconditions: ``staff`` is a nurse (the page's guard).
+    Refuses (nothing changed, audited): lab.unknown_checkin_code, lab.not_paid, lab.not_booked (an exam
+    without a booked time), lab.not_today (booked another day), lab.already_checked_in,
+    lab.illegal_transition (performed, reported, cancelled).
+    Side effects: checked_in_at/by (once: compare-and-set on an empty checked_in_at); audit.
+    """
+    order = _checkin_order(code)
+    target = str(order.public_id) if order else ""
+    with refusals_audited(actor=actor, action="lab_order.check_in", target_id=target):
+        if order is None:
+            raise DomainError(LabError.UNKNOWN_CHECKIN_CODE)
+        return _check_in(staff=staff, order=order, actor=actor)
