@@ -11,6 +11,7 @@ from ihospital.labs.services.reminders import lab_bookings_remind_due
 from ihospital.labs.services.sessions import (
     RoomInput,
     Timetable,
+    check_session,
     exam_room_create,
     exam_session_create,
     exam_session_set_capacity,
@@ -24,6 +25,7 @@ __all__ = [
     "OrderInput",
     "RoomInput",
     "Timetable",
+    "check_session",
     "exam_room_create",
     "exam_session_create",
     "exam_session_set_capacity",

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
@@ -30,7 +31,10 @@ def change_closes_at(session: ExamSession) -> datetime:
 
 def _bookable_session(*, order: LabOrder, session_id: UUID | str) -> ExamSession:
     """The session, if it may be offered to this order now. Refuses: lab.session_unavailable."""
-    session = ExamSession.objects.select_related("room").filter(public_id=session_id).first()
+    try:
+        session = ExamSession.objects.select_related("room").filter(public_id=session_id).first()
+    except (ValidationError, ValueError, TypeError):
+        session = None  # not an id at all
     today = local(now()).date()
     if (
         session is None

@@ -48,7 +48,8 @@ def exam_room_create(*, data: RoomInput, actor: Actor) -> ExamRoom:
     return room
 
 
-def _check_session(*, starts_at: datetime, ends_at: datetime, capacity: int) -> None:
+def check_session(*, starts_at: datetime, ends_at: datetime, capacity: int) -> None:
+    """Refuses: lab.session_invalid (see ``exam_session_create``)."""
     if ends_at <= starts_at or starts_at <= now() or not 1 <= capacity <= MAX_CAPACITY:
         raise DomainError(LabError.SESSION_INVALID)
     if ends_at - starts_at > timedelta(hours=12):
@@ -61,7 +62,7 @@ def exam_session_create(
 ) -> ExamSession:
     """A bookable period of ``room``. Refuses: lab.session_invalid (ends before it starts, in the past,
     longer than 12 hours, capacity outside 1–500, the room already has a session starting then)."""
-    _check_session(starts_at=starts_at, ends_at=ends_at, capacity=capacity)
+    check_session(starts_at=starts_at, ends_at=ends_at, capacity=capacity)
     try:
         with transaction.atomic():
             session = ExamSession.objects.create(

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from ihospital.audit.services import Actor
-from ihospital.core.time import now
+from ihospital.core.time import local, now
 from ihospital.integrations.payproviders.sandbox import trades
 from ihospital.labs.models import ExamRoom, ExamSession, LabOrder
 from ihospital.labs.services import OrderInput, lab_order_checkout, lab_orders_place
@@ -52,8 +52,6 @@ def room(name="超声3室", modality="US") -> ExamRoom:
 
 def session(exam_room: ExamRoom, *, capacity=3, starts_in=timedelta(days=2)) -> ExamSession:
     start = now() + starts_in
-    from ihospital.core.time import local
-
     return ExamSession.objects.create(
         room=exam_room,
         date=local(start).date(),

@@ -1,5 +1,7 @@
 """The doctor orders from the HIS catalogue with a diagnosis of the signed record; signed, placed once."""
 
+from functools import partial
+
 import pytest
 
 from ihospital.audit.models import AuditEvent
@@ -90,8 +92,13 @@ def test_another_doctor_cannot_order_for_the_consultation(signed_record, in_prog
 
 
 def test_a_wrong_pin_signs_nothing_and_orders_nothing(signed_record, in_progress, dr_bob):
-    call = lambda: lab_orders_place(  # noqa: E731
-        doctor=dr_bob, consultation=in_progress, data=order_input(), pin="000000", actor=Actor.of(dr_bob)
+    call = partial(
+        lab_orders_place,
+        doctor=dr_bob,
+        consultation=in_progress,
+        data=order_input(),
+        pin="000000",
+        actor=Actor.of(dr_bob),
     )
     assert _refusal(call) == "signature.pin_wrong"
     assert not LabOrder.objects.exists()
