@@ -152,6 +152,24 @@ def _cashier(w: World) -> Call:
     return Call({"out_trade_no": world.payment_order(world.checked_out(w)).out_trade_no})
 
 
+def _lab_order(build, **expected) -> Callable[[World], Call]:
+    return lambda w: Call({"order_id": build(w).public_id}, **expected)
+
+
+def _lab_book(w: World) -> Call:
+    order = world.lab_order_paid(w)
+    target = world.exam_session(w)
+    return Call({"order_id": order.public_id}, data={"session": str(target.public_id)}, status=302, to="/p/lab-orders/")
+
+
+def _lab_cancel(w: World) -> Call:
+    order = world.lab_orders(w)["lab"]
+    return Call({"order_id": order.public_id}, data={"reason": ""}, status=302, to="/p/lab-orders/")
+
+
+NURSE = frozenset({"nurse"})
+
+
 # route → what it is
 PAGES: dict[str, Page] = {
     # Anyone: signing in and out, the language, the landing page, the load balancer's probe.
@@ -503,5 +521,49 @@ PAGES: dict[str, Page] = {
         setup=lambda w: Call({"address_id": world.address(w).public_id}, status=302, to="/p/addresses/"),
         owners=ALICE,
         intruders=NOT_ALICE,
+    ),
+    # Lab tests and exams (issue 14): the doctor orders beside the consultation, the patient pays, books a
+    # time, shows the check-in code and may cancel; the nurse checks in at the desk and marks it performed.
+    "staff/consultations/<uuid:consultation_id>/lab-orders/": Page(
+        "labs:order_new", DOCTOR, setup=_consultation(world.in_progress), owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/lab-checkin/": Page("labs:checkin", NURSE),
+    "staff/lab-orders/<uuid:order_id>/performed/": Page(
+        "labs:performed",
+        NURSE,
+        "POST",
+        setup=_lab_order(world.lab_order_checked_in, status=302, to="/staff/lab-checkin/"),
+    ),
+    "p/lab-orders/": Page("labs:mine", PATIENT),
+    "p/lab-orders/<uuid:order_id>/": Page(
+        "labs:detail",
+        PATIENT,
+        setup=_lab_order(lambda w: world.lab_orders(w)["exam"]),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/lab-orders/<uuid:order_id>/pay/": Page(
+        "labs:pay",
+        PATIENT,
+        "POST",
+        setup=_lab_order(lambda w: world.lab_orders(w)["lab"], status=302, to="/sandbox/pay/"),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/lab-orders/<uuid:order_id>/payment-wait/": Page(
+        "labs:payment_wait",
+        PATIENT,
+        setup=_lab_order(lambda w: world.lab_orders(w)["lab"], status=204),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/lab-orders/<uuid:order_id>/book/": Page(
+        "labs:book", PATIENT, "POST", setup=_lab_book, owners=ALICE, intruders=NOT_ALICE
+    ),
+    "p/lab-orders/<uuid:order_id>/cancel/": Page(
+        "labs:cancel", PATIENT, "POST", setup=_lab_cancel, owners=ALICE, intruders=NOT_ALICE
+    ),
+    "p/lab-orders/<uuid:order_id>/checkin.svg": Page(
+        "labs:checkin_qr", PATIENT, setup=_lab_order(world.lab_order_paid), owners=ALICE, intruders=NOT_ALICE
     ),
 }

@@ -3,6 +3,7 @@ every state a route needs, and what hangs off them (attachments, chat photos, re
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from io import BytesIO
 
@@ -259,3 +260,44 @@ def address(w: World):
         detail="宛平南路 600 号",
     )
     return services.address_create(account=w.alice, data=data, actor=Actor.of(w.alice))
+
+
+def lab_orders(w: World) -> dict:
+    """dr_bob's signed orders for alice (liver function + HbA1c; a urinary ultrasound), by kind, unpaid."""
+    from ihospital.labs.services import OrderInput, lab_orders_place
+
+    consultation = record_signed(w).record.consultation
+    data = OrderInput(
+        request_id=uuid.uuid4(),
+        item_codes=("JY0004", "JC0010"),
+        clinical_question="复查",
+        diagnosis_code="J06.9",
+    )
+    with w.commit():
+        orders = lab_orders_place(
+            doctor=w.dr_bob, consultation=consultation, data=data, pin="246810", actor=Actor.of(w.dr_bob)
+        )
+    return {order.kind: order for order in orders}
+
+
+def lab_order_paid(w: World, kind: str = "exam"):
+    """One of alice's orders, paid through the payment sandbox."""
+    from ihospital.labs.tests.factories import pay
+
+    order = lab_orders(w)[kind]
+    return pay(order, w.alice, w.commit)
+
+
+def exam_session(w: World):
+    """An open ultrasound session the day after tomorrow with places left."""
+    from ihospital.labs.tests.factories import room, session
+
+    return session(room())
+
+
+def lab_order_checked_in(w: World):
+    """alice's paid lab order, checked in by nina at the desk."""
+    from ihospital.labs.services import lab_order_check_in
+
+    order = lab_order_paid(w, "lab")
+    return lab_order_check_in(staff=w.nina, code=order.checkin_code, actor=Actor.of(w.nina))
