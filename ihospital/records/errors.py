@@ -35,3 +35,9 @@ class RecordError:
     TEMPLATE_NAME = ErrorCode("record.template_name", _("Give the template a name (at most 60 characters)."))
     PHRASE_TEXT = ErrorCode("record.phrase_text", _("A phrase is 1 to 300 characters."))
     TOO_LONG = ErrorCode("record.too_long", _("%(field)s is too long (at most %(limit)s characters)."))
+    TEMPLATE_NOT_YOURS = ErrorCode(
+        "record.template_not_yours",
+        _("Only its author retires a template; a department's template also a hospital administrator."),
+        status=403,
+    )
+    PHRASE_NOT_YOURS = ErrorCode("record.phrase_not_yours", _("Only its author retires a common phrase."), status=403)

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ihospital.accounts.models import Role, User
 from ihospital.audit.services import Actor, record
@@ -124,11 +124,43 @@ def access_version(*, medical_record: MedicalRecord, number: int, signed_only: b
 
 def templates_for(*, doctor: User, department_id: int | None) -> QuerySet[RecordTemplate]:
     """The doctor's own templates and those shared with ``department_id`` (the consultation's)."""
-    from django.db.models import Q
-
     shared = Q(department_id=department_id) if department_id else Q(pk__in=[])
     return RecordTemplate.objects.filter(Q(owner=doctor, department__isnull=True) | shared, retired_at__isnull=True)
 
 
 def phrases_of(*, doctor: User) -> QuerySet[Phrase]:
     return Phrase.objects.filter(owner=doctor, retired_at__isnull=True)
+
+
+def _templates_seen_by(user: User) -> Q:
+    if user.role == Role.HOSPITAL_ADMIN:
+        return Q(department__isnull=False)
+    return Q(owner=user) | Q(department__doctors__user=user)
+
+
+def templates_to_manage(*, user: User) -> QuerySet[RecordTemplate]:
+    """The templates in use that ``user`` sees on the templates page: a doctor's own (personal and shared)
+    and those shared with the departments they work in; a hospital administrator's, every department's."""
+    return (
+        RecordTemplate.objects.filter(_templates_seen_by(user), retired_at__isnull=True)
+        .select_related("owner", "department")
+        .distinct()
+        .order_by("department__sort_order", "department_id", "name", "id")
+    )
+
+
+def access_template(*, user: User, public_id: UUID | str) -> RecordTemplate:
+    """A template in use or retired that ``user`` may see (as ``templates_to_manage``), else not found."""
+    try:
+        seen = RecordTemplate.objects.filter(_templates_seen_by(user)).select_related("owner", "department")
+        return seen.distinct().get(public_id=public_id)
+    except (RecordTemplate.DoesNotExist, ValueError, TypeError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+
+
+def access_phrase(*, doctor: User, public_id: UUID | str) -> Phrase:
+    """One of ``doctor``'s own common phrases, else not found."""
+    try:
+        return Phrase.objects.get(owner=doctor, public_id=public_id)
+    except (Phrase.DoesNotExist, ValueError, TypeError):
+        raise DomainError(CoreError.NOT_FOUND) from None

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from ihospital.accounts.models import User
+from ihospital.accounts.models import Role, User
 from ihospital.audit.services import Actor, record
 from ihospital.consultations.models import Consultation
 from ihospital.core import outbox
@@ -349,11 +349,68 @@ def template_create(
 
 @transaction.atomic
 def phrase_create(*, doctor: User, text: str, actor: Actor) -> Phrase:
-    """Add a common phrase for ``doctor`` (idempotent on the text). Refuses: record.phrase_text."""
+    """Add a common phrase for ``doctor`` (idempotent on the text; a retired one with this text is offered
+    again). Refuses: record.phrase_text."""
     text = (text or "").strip()
     if not text or len(text) > 300:
         raise DomainError(RecordError.PHRASE_TEXT, fields={"text": str(RecordError.PHRASE_TEXT.message)})
     phrase, created = Phrase.objects.get_or_create(owner=doctor, text=text, defaults={"created_at": now()})
     if created:
         record(actor=actor, action="record.phrase_create", target_type="record_phrase", target_id=str(phrase.public_id))
+    elif Phrase.objects.filter(pk=phrase.pk, retired_at__isnull=False).update(retired_at=None):
+        phrase.retired_at = None
+        record(
+            actor=actor, action="record.phrase_restore", target_type="record_phrase", target_id=str(phrase.public_id)
+        )
     return phrase
+
+
+def may_retire_template(*, user: User, template: RecordTemplate) -> bool:
+    """Its author retires a template; a hospital administrator also a department's (one shared with a
+    department: the hospital's, not only its author's)."""
+    return template.owner_id == user.pk or (template.department_id is not None and user.role == Role.HOSPITAL_ADMIN)
+
+
+@transaction.atomic
+def template_retire(*, user: User, template: RecordTemplate, actor: Actor) -> bool:
+    """Retire a template: kept (never deleted), no longer offered in the editor. Returns False when it was
+    already retired (nothing changes, nothing audited).
+
+    Refuses: record.template_not_yours (see ``may_retire_template``).
+    Side effects: ``retired_at`` set by compare-and-set from not retired; an audit entry.
+    """
+    if not may_retire_template(user=user, template=template):
+        raise DomainError(RecordError.TEMPLATE_NOT_YOURS)
+    moment = now()
+    if not RecordTemplate.objects.filter(pk=template.pk, retired_at__isnull=True).update(retired_at=moment):
+        return False
+    template.retired_at = moment
+    record(
+        actor=actor,
+        action="record.template_retire",
+        target_type="record_template",
+        target_id=str(template.public_id),
+        details={
+            "owner": str(template.owner.public_id),
+            "department": template.department.code if template.department else "",
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def phrase_retire(*, doctor: User, phrase: Phrase, actor: Actor) -> bool:
+    """Retire one of ``doctor``'s common phrases: kept, no longer offered. Returns False when it was already
+    retired. Adding the same text again brings it back (``phrase_create``).
+
+    Refuses: record.phrase_not_yours.
+    Side effects: ``retired_at`` set by compare-and-set; an audit entry.
+    """
+    if phrase.owner_id != doctor.pk:
+        raise DomainError(RecordError.PHRASE_NOT_YOURS)
+    moment = now()
+    if not Phrase.objects.filter(pk=phrase.pk, retired_at__isnull=True).update(retired_at=moment):
+        return False
+    phrase.retired_at = moment
+    record(actor=actor, action="record.phrase_retire", target_type="record_phrase", target_id=str(phrase.public_id))
+    return True

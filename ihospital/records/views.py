@@ -9,8 +9,9 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -208,6 +209,51 @@ def phrase_create(request):
 def icd_search(request):
     found = icd.search(request.GET.get("q", "")[:50], limit=20)
     return JsonResponse({"results": [d.as_json() for d in found]})
+
+
+# --- retiring templates and phrases ----------------------------------------------------------------
+
+
+def _template_row(user, template) -> dict[str, Any]:
+    content = template.content
+    return {
+        "template": template,
+        "fields": [str(RecordVersion._meta.get_field(name).verbose_name) for name in TEXT_FIELDS if content.get(name)],
+        "diagnoses": content.get("diagnoses", []),
+        "retirable": services.may_retire_template(user=user, template=template),
+    }
+
+
+@role_required(Role.DOCTOR, Role.HOSPITAL_ADMIN)
+@require_GET
+def templates_manage(request):
+    """Record templates and common phrases in use, each retirable by whoever may (see the services)."""
+    user = request.user
+    rows = [_template_row(user, t) for t in selectors.templates_to_manage(user=user)]
+    phrases = selectors.phrases_of(doctor=user) if user.role == Role.DOCTOR else None
+    return render(request, "records/manage_templates.html", {"rows": rows, "phrases": phrases})
+
+
+@role_required(Role.DOCTOR, Role.HOSPITAL_ADMIN)
+@require_POST
+def template_retire(request, template_id):
+    template = selectors.access_template(user=request.user, public_id=template_id)
+    try:
+        if services.template_retire(user=request.user, template=template, actor=_actor(request)):
+            done = _("Template “%(name)s” retired: it is no longer offered.") % {"name": template.name}
+            messages.success(request, done)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("records:templates_manage")
+
+
+@role_required(Role.DOCTOR)
+@require_POST
+def phrase_retire(request, phrase_id):
+    phrase = selectors.access_phrase(doctor=request.user, public_id=phrase_id)
+    if services.phrase_retire(doctor=request.user, phrase=phrase, actor=_actor(request)):
+        messages.success(request, _("Phrase “%(text)s” retired: it is no longer offered.") % {"text": phrase.text})
+    return redirect("records:templates_manage")
 
 
 # --- the patient's records ---------------------------------------------------------------------------

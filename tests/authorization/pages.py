@@ -442,6 +442,28 @@ PAGES: dict[str, Page] = {
         "records:phrase_create", DOCTOR, "POST", setup=lambda w: Call(data='{"text": "无发热"}'.encode(), status=201)
     ),
     "staff/icd10/": Page("records:icd_search", DOCTOR),
+    # Retiring record templates (their author; a department's also the hospital administrator) and phrases.
+    "staff/record-templates/": Page("records:templates_manage", DOCTOR | {"hospital_admin"}),
+    "staff/record-templates/<uuid:template_id>/retire/": Page(
+        "records:template_retire",
+        DOCTOR | {"hospital_admin"},
+        "POST",
+        setup=lambda w: Call(
+            {"template_id": world.record_template(w).public_id}, status=302, to="/staff/record-templates/"
+        ),
+        owners=BOB + ("admin",),
+        intruders=NOT_BOB,
+    ),
+    "staff/record-phrases/<uuid:phrase_id>/retire/": Page(
+        "records:phrase_retire",
+        DOCTOR,
+        "POST",
+        setup=lambda w: Call(
+            {"phrase_id": world.record_phrase(w).public_id}, status=302, to="/staff/record-templates/"
+        ),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
     "p/records/": Page("records:mine", PATIENT),
     "records/<uuid:record_id>/": Page(
         "records:detail",

@@ -301,3 +301,22 @@ def lab_order_checked_in(w: World):
 
     order = lab_order_paid(w, "lab")
     return lab_order_check_in(staff=w.nina, code=order.checkin_code, actor=Actor.of(w.nina))
+
+
+def record_template(w: World):
+    """dr_bob's record template shared with his department (cardiology)."""
+    from ihospital.appointments.tests.factories import doctor_profile
+    from ihospital.records.services import RecordContent, template_create
+
+    department = doctor_profile(w.dr_bob).departments.get()
+    content = RecordContent(treatment_advice="多饮水，注意休息。", diagnoses=["J06.9"])
+    return template_create(
+        doctor=w.dr_bob, name="上感", content=content, department=department, actor=Actor.of(w.dr_bob)
+    )
+
+
+def record_phrase(w: World):
+    """One of dr_bob's common phrases."""
+    from ihospital.records.services import phrase_create
+
+    return phrase_create(doctor=w.dr_bob, text="无发热", actor=Actor.of(w.dr_bob))

@@ -140,3 +140,27 @@ def test_the_patients_room_header_fits_a_phone(
     assert layout["controlRows"] == 1
     assert layout["tallestControl"] <= 48  # one line of text in a 44 px touch target
     nothing_wider_than_the_screen(patient)
+
+
+@pytest.mark.browser
+def test_a_doctor_retires_a_record_template_on_a_phone_after_confirming(
+    browser, new_phone_context, live_server, screenshot, dr_bob
+):
+    from ihospital.records.models import RecordTemplate
+    from ihospital.records.services import RecordContent, phrase_create, template_create
+
+    content = RecordContent(treatment_advice="多饮水，注意休息。", diagnoses=["J06.9"])
+    template_create(
+        doctor=dr_bob, name="急性上呼吸道感染（成人）", content=content, department=None, actor=Actor.of(dr_bob)
+    )
+    phrase_create(doctor=dr_bob, text="视频下见咽部充血，扁桃体无肿大。" * 3, actor=Actor.of(dr_bob))
+    doctor = signed_in(new_phone_context(browser), live_server, dr_bob).new_page()
+    doctor.goto("/staff/record-templates/")
+    expect(doctor.get_by_test_id("template-row")).to_have_count(1)
+    screenshot(doctor, "record-templates-phone")
+    nothing_wider_than_the_screen(doctor)
+    doctor.once("dialog", lambda dialog: dialog.accept())
+    doctor.get_by_test_id("template-retire").click()
+    expect(doctor.get_by_test_id("template-row")).to_have_count(0)
+    expect(doctor.locator(".alert-success")).to_contain_text("急性上呼吸道感染（成人）")
+    assert RecordTemplate.objects.get().retired_at is not None

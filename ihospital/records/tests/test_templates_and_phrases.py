@@ -55,3 +55,102 @@ def test_bad_templates_and_phrases_are_refused_with_codes(dr_bob):
     assert phrase_create(doctor=dr_bob, text="同上", actor=actor) == phrase_create(
         doctor=dr_bob, text="同上", actor=actor
     )
+
+
+# --- retiring (never deleting) templates and phrases ------------------------------------------------------
+
+
+def offered(client, draft) -> tuple[set[str], list[str]]:
+    state = client.post(f"/staff/consultations/{draft.record.consultation.public_id}/record/").json()
+    return {t["name"] for t in state["templates"]}, state["phrases"]
+
+
+def test_the_author_retires_a_template_and_a_phrase_from_the_page_they_are_kept_but_no_longer_offered(
+    client, draft, dr_bob
+):
+    from ihospital.audit.models import AuditEvent
+    from ihospital.records.models import Phrase, RecordTemplate
+
+    department = draft.record.consultation.appointment.schedule.department
+    own = template_create(doctor=dr_bob, name="上感", content=RecordContent(), department=None, actor=Actor.of(dr_bob))
+    shared = template_create(
+        doctor=dr_bob, name="科室上感", content=RecordContent(), department=department, actor=Actor.of(dr_bob)
+    )
+    phrase = phrase_create(doctor=dr_bob, text="无发热", actor=Actor.of(dr_bob))
+    client.force_login(dr_bob)
+    page = client.get("/staff/record-templates/").content.decode()
+    assert "上感" in page and "科室上感" in page and "无发热" in page
+    assert page.count('data-testid="template-retire"') == 2
+    for url in (
+        f"/staff/record-templates/{own.public_id}/retire/",
+        f"/staff/record-templates/{shared.public_id}/retire/",
+        f"/staff/record-phrases/{phrase.public_id}/retire/",
+    ):
+        assert client.post(url).status_code == 302
+    assert offered(client, draft) == (set(), [])
+    page = client.get("/staff/record-templates/").content.decode()
+    assert 'data-testid="template-row"' not in page and 'data-testid="phrase-row"' not in page
+    assert RecordTemplate.objects.filter(retired_at__isnull=False).count() == 2  # kept, not deleted
+    assert Phrase.objects.get(pk=phrase.pk).retired_at is not None
+    assert AuditEvent.objects.filter(action="record.template_retire").count() == 2
+    assert AuditEvent.objects.filter(action="record.phrase_retire", target_id=str(phrase.public_id)).count() == 1
+    # Retiring again changes nothing; adding the phrase again offers it again.
+    assert client.post(f"/staff/record-templates/{own.public_id}/retire/").status_code == 302
+    assert AuditEvent.objects.filter(action="record.template_retire").count() == 2
+    phrase_create(doctor=dr_bob, text="无发热", actor=Actor.of(dr_bob))
+    assert offered(client, draft) == (set(), ["无发热"])
+
+
+def test_a_colleague_in_the_department_sees_a_shared_template_but_cannot_retire_it(client, draft, dr_bob, dr_erin):
+    from ihospital.appointments.tests.factories import doctor_profile
+    from ihospital.records.models import RecordTemplate
+    from ihospital.records.services import template_retire
+
+    department = draft.record.consultation.appointment.schedule.department
+    doctor_profile(dr_erin).departments.add(department)
+    shared = template_create(
+        doctor=dr_bob, name="科室上感", content=RecordContent(), department=department, actor=Actor.of(dr_bob)
+    )
+    own = template_create(doctor=dr_bob, name="私人", content=RecordContent(), department=None, actor=Actor.of(dr_bob))
+    client.force_login(dr_erin)
+    page = client.get("/staff/record-templates/").content.decode()
+    assert "科室上感" in page and "私人" not in page and 'data-testid="template-retire"' not in page
+    refused = client.post(f"/staff/record-templates/{shared.public_id}/retire/", follow=True).content.decode()
+    assert "只有模板的创建者可以停用它" in refused
+    assert client.post(f"/staff/record-templates/{own.public_id}/retire/").status_code == 404
+    assert code_of(lambda: template_retire(user=dr_erin, template=shared, actor=Actor.of(dr_erin))) == (
+        "record.template_not_yours"
+    )
+    assert not RecordTemplate.objects.filter(retired_at__isnull=False).exists()
+
+
+def test_the_hospital_administrator_retires_a_department_template_never_a_doctors_own(client, draft, dr_bob, admin):
+    from ihospital.records.models import RecordTemplate
+    from ihospital.records.services import template_retire
+
+    department = draft.record.consultation.appointment.schedule.department
+    shared = template_create(
+        doctor=dr_bob, name="科室上感", content=RecordContent(), department=department, actor=Actor.of(dr_bob)
+    )
+    own = template_create(doctor=dr_bob, name="私人", content=RecordContent(), department=None, actor=Actor.of(dr_bob))
+    client.force_login(admin)
+    page = client.get("/staff/record-templates/").content.decode()
+    assert "科室上感" in page and "私人" not in page and 'data-testid="phrases"' not in page
+    assert client.post(f"/staff/record-templates/{own.public_id}/retire/").status_code == 404
+    assert code_of(lambda: template_retire(user=admin, template=own, actor=Actor.of(admin))) == (
+        "record.template_not_yours"
+    )
+    assert client.post(f"/staff/record-templates/{shared.public_id}/retire/").status_code == 302
+    assert RecordTemplate.objects.get(pk=shared.pk).retired_at is not None
+    assert RecordTemplate.objects.get(pk=own.pk).retired_at is None
+
+
+def test_a_doctor_cannot_retire_another_doctors_phrase(client, dr_bob, dr_erin):
+    from ihospital.records.services import phrase_retire
+
+    phrase = phrase_create(doctor=dr_bob, text="无发热", actor=Actor.of(dr_bob))
+    client.force_login(dr_erin)
+    assert client.post(f"/staff/record-phrases/{phrase.public_id}/retire/").status_code == 404
+    assert code_of(lambda: phrase_retire(doctor=dr_erin, phrase=phrase, actor=Actor.of(dr_erin))) == (
+        "record.phrase_not_yours"
+    )
