@@ -136,3 +136,29 @@ def test_every_admin_label_is_english_under_en(client, world, role):
             if HAN.search(text):
                 untranslated.setdefault(url, []).append(text)
     assert not untranslated, json.dumps(untranslated, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "Online clinic cancelled"), ("zh-hans", "在线门诊已停诊")])
+def test_the_notifications_list_shows_each_title_in_the_readers_language(client, world, language, expected):
+    """A notice is stored with its source text: the auditor reads its title in their own language, whatever
+    language its recipient reads in (alice's copy was written in Chinese) — not a code or a msgid."""
+    assert Notification.objects.filter(user__username="alice", kind="appointment.schedule_stopped").exists()
+    signed_in(client, "auditor", language)
+    page = client.get(reverse("admin:notifications_notification_changelist")).content
+    titles = texts(page, ["//table[@id='result_list']/tbody//*[contains(@class,'field-title_shown')]"])
+    assert expected in titles
+    assert not [title for title in titles if "appointment." in title or "schedule_stopped" in title]
+
+
+def test_a_security_alert_is_shown_in_each_administrators_language(secadmin):
+    from ihospital.notifications.handlers import security_alert_from_outbox
+
+    User.objects.filter(pk=secadmin.pk).update(language="zh-hans")
+    payload = {"kind": "staff_sign_in_attack", "username": "dr_bob", "failures": 30}
+    security_alert_from_outbox(payload, "security.alert:test")
+    alert = Notification.objects.get(user=secadmin)
+    assert alert.title == "账号 dr_bob 正遭受密码猜测"  # the copy stored as first sent, in the recipient's language
+    from django.utils.translation import override
+
+    with override("en"):
+        assert alert.shown_title == "Password guessing against dr_bob"

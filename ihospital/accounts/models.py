@@ -36,6 +36,25 @@ class HospitalUserManager(UserManager.from_queryset(EncryptedQuerySet)):  # type
         return super().create_superuser(username, email, password, **extra_fields)
 
 
+# The national professional titles (卫生专业技术职称) of doctors, pharmacists and nurses, as the hospital
+# stores them, and what an English reader sees (User.shown_title).
+PROFESSIONAL_TITLES = {
+    "主任医师": _("Chief physician"),
+    "副主任医师": _("Associate chief physician"),
+    "主治医师": _("Attending physician"),
+    "住院医师": _("Resident physician"),
+    "主任药师": _("Chief pharmacist"),
+    "副主任药师": _("Associate chief pharmacist"),
+    "主管药师": _("Pharmacist-in-charge"),
+    "药师": _("Pharmacist"),
+    "主任护师": _("Chief nurse"),
+    "副主任护师": _("Associate chief nurse"),
+    "主管护师": _("Nurse-in-charge"),
+    "护师": _("Senior nurse"),
+    "护士": _("Nurse"),
+}
+
+
 class User(PublicIdModel, AbstractUser):
     """One account. Patients are identified by their mobile number; staff by a user name and carry a
     practice certificate number (执业证书编号) when they practise. The mobile number is encrypted at rest
@@ -69,6 +88,13 @@ class User(PublicIdModel, AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+    @property
+    def shown_title(self) -> str:
+        """The professional title in the reader's language: the national titles (职称) are stored as the
+        hospital writes them (主任医师) and shown in English under English; any other title as stored."""
+        known = PROFESSIONAL_TITLES.get(self.title.strip())
+        return str(known) if known is not None else self.title
 
     @property
     def masked_phone(self) -> str:

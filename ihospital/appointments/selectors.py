@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
@@ -29,12 +31,26 @@ def appointments_of(account: User) -> QuerySet[Appointment]:
     return Appointment.objects.filter(account=account).select_related(*RELATED).prefetch_related("attachments")
 
 
+def is_upcoming(appointment: Appointment, moment: datetime) -> bool:
+    """Still ahead of the patient: a visit under way (in the waiting room or the consultation) whatever
+    the clock says, an accepted one until check-in closes (a late patient may still come in), any other
+    open booking until its time has passed."""
+    if appointment.status not in UPCOMING:
+        return False
+    if appointment.status in (Appointment.Status.WAITING, Appointment.Status.IN_CONSULTATION):
+        return True
+    if appointment.status == Appointment.Status.ACCEPTED:
+        closes = appointment.slot.starts_at + timedelta(minutes=settings.CHECK_IN_CLOSES_MINUTES_AFTER)
+        return max(closes, appointment.slot.ends_at) >= moment
+    return appointment.slot.ends_at >= moment
+
+
 def split_upcoming_past(account: User) -> tuple[list[Appointment], list[Appointment]]:
     upcoming: list[Appointment] = []
     past: list[Appointment] = []
+    moment = now()
     for appointment in appointments_of(account).order_by("slot__starts_at"):
-        is_upcoming = appointment.status in UPCOMING and appointment.slot.ends_at >= now()
-        (upcoming if is_upcoming else past).append(appointment)
+        (upcoming if is_upcoming(appointment, moment) else past).append(appointment)
     past.reverse()
     return upcoming, past
 

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from ihospital.accounts.models import User
 from ihospital.accounts.phone import normalize_phone
@@ -13,11 +14,17 @@ class NotificationAdmin(RoleAdmin):
     view_roles = frozenset({"auditor", "security_admin"})
     change_roles = frozenset()
     can_add = False
-    list_display = ("created_at", "user", "kind", "title", "read_at")
+    # The title as the reader of this page reads it (rendered from its source text in their language), not
+    # the copy stored in the recipient's language, nor the kind's code (kept as a filter).
+    list_display = ("created_at", "user", "title_shown", "read_at")
     list_filter = ("kind",)
     list_select_related = ("user",)
     search_fields = ("kind", "dedupe_key", "user__username")
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_shown(self, notification: Notification) -> str:
+        return notification.shown_title
 
     def get_search_results(self, request, queryset, search_term):
         """A whole mobile number also finds what its account was told (by blind index: it is encrypted)."""

@@ -7,31 +7,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ihospital.accounts.models import Role, User
+from ihospital.core.i18n import Phrase
 from ihospital.notifications.services import notification_send
 
 
-def _texts(payload: dict[str, Any]) -> tuple[str, str]:
+def _texts(payload: dict[str, Any]) -> tuple[Phrase, Phrase | str]:
+    """The alert's title and message, kept untranslated: each administrator reads them in their language."""
     if payload.get("kind") == "staff_sign_in_attack":
+        params = {"failures": payload["failures"], "username": payload["username"]}
         return (
-            _("Password guessing against %(username)s") % {"username": payload["username"]},
-            _(
-                "%(failures)s failed sign-ins for the user name %(username)s from several addresses within the "
-                "hour. Sign-ins for it are refused everywhere until the hour ends; check the audit trail."
-            )
-            % {"failures": payload["failures"], "username": payload["username"]},
+            Phrase(gettext_noop("Password guessing against %(username)s"), params=params),
+            Phrase(
+                gettext_noop(
+                    "%(failures)s failed sign-ins for the user name %(username)s from several addresses within "
+                    "the hour. Sign-ins for it are refused everywhere until the hour ends; check the audit trail."
+                ),
+                params=params,
+            ),
         )
-    return _("Security alert"), str(payload)
+    return Phrase(gettext_noop("Security alert")), str(payload)
 
 
 def security_alert_from_outbox(payload: dict[str, Any], idempotency_key: str) -> None:
     """Tell every active security administrator, once per alert (de-duplicated on the outbox key)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        title, body = _texts(payload)
+    title, body = _texts(payload)
     for admin in User.objects.filter(role=Role.SECURITY_ADMIN, is_active=True):
         notification_send(
             user=admin,

@@ -28,7 +28,7 @@ def upcoming_weeks(today: date) -> list[tuple[str, str]]:
 
 class DoctorChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: DoctorProfile) -> str:
-        parts = [obj.user.display_name, obj.user.title, " / ".join(d.name for d in obj.departments.all())]
+        parts = [obj.user.display_name, obj.user.shown_title, " / ".join(d.name for d in obj.departments.all())]
         return " · ".join(part for part in parts if part)
 
 
