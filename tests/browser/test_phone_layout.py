@@ -164,3 +164,20 @@ def test_a_doctor_retires_a_record_template_on_a_phone_after_confirming(
     expect(doctor.get_by_test_id("template-row")).to_have_count(0)
     expect(doctor.locator(".alert-success")).to_contain_text("急性上呼吸道感染（成人）")
     assert RecordTemplate.objects.get().retired_at is not None
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["/p/", "/p/appointments/", "/staff/"])
+def test_the_top_bar_keeps_the_brand_whole_in_english_on_a_phone(
+    browser, new_phone_context, live_server, screenshot, alice, dr_bob, path
+):
+    """Brand, message bell, language and Sign out share 360 px: the brand is not cut to "Internet H…"."""
+    page = signed_in(new_phone_context(browser), live_server, dr_bob if path == "/staff/" else alice).new_page()
+    page.goto(path)
+    page.locator("form[action*='setlang'] button").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    screenshot(page, "top-bar-en" + path.replace("/", "-"))
+    brand = page.locator(".navbar-brand")
+    assert brand.evaluate("(element) => element.scrollWidth <= element.clientWidth"), brand.inner_text()
+    expect(page.get_by_test_id("sign-out")).to_be_visible()
+    nothing_wider_than_the_screen(page)
