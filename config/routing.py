@@ -2,5 +2,6 @@
 
 from ihospital.consultations.routing import websocket_urlpatterns as consultations
 from ihospital.notifications.routing import websocket_urlpatterns as notifications
+from ihospital.prescriptions.routing import websocket_urlpatterns as prescriptions
 
-websocket_urlpatterns = [*notifications, *consultations]
+websocket_urlpatterns = [*notifications, *consultations, *prescriptions]

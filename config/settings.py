@@ -541,6 +541,8 @@ PRESCRIPTION_ADULT_DOSE_FROM_YEARS = envint("PRESCRIPTION_ADULT_DOSE_FROM_YEARS"
 PRESCRIPTION_MAX_PACKAGES = envint("PRESCRIPTION_MAX_PACKAGES", 99)
 # Prescriptions (issue 13): a released prescription may be paid for this many days, then it expires.
 PRESCRIPTION_VALID_DAYS = envint("PRESCRIPTION_VALID_DAYS", 3)
+# The HIS drug catalogue (and its stock) is kept this many seconds per process for searches and rule checks.
+PRESCRIPTION_CATALOGUE_SECONDS = envint("PRESCRIPTION_CATALOGUE_SECONDS", 60)
 
 # --- Internationalisation --------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

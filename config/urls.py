@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("ihospital.consultations.urls")),
     path("", include("ihospital.records.urls")),
     path("", include("ihospital.fulfilment.urls")),
+    path("", include("ihospital.prescriptions.urls")),
     path("", include("ihospital.scheduling.urls")),
     path("", include("ihospital.notifications.urls")),
     path("", include("ihospital.signatures.urls")),

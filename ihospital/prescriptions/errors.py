@@ -139,6 +139,11 @@ class PrescriptionError:
     NOT_APPROVED = ErrorCode(
         "prescription.not_approved", _("Only an approved prescription is released to the patient."), status=409
     )
+    CATALOGUE_UNAVAILABLE = ErrorCode(
+        "prescription.catalogue_unavailable",
+        _("The hospital's drug catalogue cannot be reached just now. Try again in a minute."),
+        status=503,
+    )
     ILLEGAL_TRANSITION = ErrorCode(
         "prescription.illegal_transition",
         _("The prescription cannot move from its current state (%(current)s)."),

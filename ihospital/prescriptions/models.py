@@ -202,6 +202,8 @@ class PrescriptionVersion(KeptModel):
     weight_kg = models.DecimalField(_("weight (kg)"), max_digits=5, decimal_places=1, null=True, blank=True)
     guardian_present = models.BooleanField(_("guardian present"), default=False)
     long_term = models.BooleanField(_("long-term prescription"), default=False)
+    pregnant = models.BooleanField(_("pregnant"), default=False)
+    lactating = models.BooleanField(_("breastfeeding"), default=False)
     # The last rule check: [Finding.as_dict()], {family: version} of the rule files that ran, and when.
     findings = models.JSONField(_("rule findings"), default=list)
     rule_versions = models.JSONField(_("rule versions"), default=dict)

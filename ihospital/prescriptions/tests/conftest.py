@@ -31,3 +31,13 @@ def signed_record(in_progress, dr_bob, can_sign):
     version = record_open(doctor=dr_bob, consultation=in_progress, actor=Actor.of(dr_bob))
     version = written(version, dr_bob, diagnoses=["I10", "J06.9"])
     return record_sign(doctor=dr_bob, version=version, revision=version.revision, pin=PIN, actor=Actor.of(dr_bob))
+
+
+@pytest.fixture(autouse=True)
+def fresh_catalogue():
+    """Each test reads the HIS catalogue of its own simulated HIS."""
+    from ihospital.prescriptions.selectors import catalogue
+
+    catalogue.forget()
+    yield
+    catalogue.forget()
