@@ -33,7 +33,12 @@ def added(doctor, version, item):
 
 def submitted(doctor, version, reasons=None, pin=PIN):
     return services.prescription_submit(
-        doctor=doctor, version=version, revision=version.revision, reasons=reasons or {}, pin=pin, actor=Actor.of(doctor)
+        doctor=doctor,
+        version=version,
+        revision=version.revision,
+        reasons=reasons or {},
+        pin=pin,
+        actor=Actor.of(doctor),
     )
 
 

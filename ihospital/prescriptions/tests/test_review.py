@@ -46,8 +46,9 @@ def reject(pharmacist, version, reason="dose", comment="每日剂量过高，请
 def test_a_warning_needs_the_doctors_reason_before_it_is_signed(warned, dr_bob):
     assert code_of(lambda: submitted(dr_bob, warned)) == "prescription.reason_required"
     (key,) = warn_keys(warned)
-    version = submitted(dr_bob, PrescriptionVersion.objects.get(pk=warned.pk), {key: "高血压控制不佳，短期加量，已告知随访。"})
-    assert version.status == "submitted" and version.warn_reasons == {key: "高血压控制不佳，短期加量，已告知随访。"}
+    reason = "高血压控制不佳，短期加量，已告知随访。"
+    version = submitted(dr_bob, PrescriptionVersion.objects.get(pk=warned.pk), {key: reason})
+    assert version.status == "submitted" and version.warn_reasons == {key: reason}
     assert version.prescription.__class__.objects.get().status == "submitted"
 
 

@@ -1,8 +1,6 @@
 """Two pharmacists approve the same prescription at the same instant: one approval wins, the other is refused
 with prescription.already_reviewed; one pharmacist's signature is on the version, released once (PostgreSQL)."""
 
-import pytest
-
 from ihospital.audit.models import AuditEvent
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
