@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ihospital.accounts.models import Role
+from tests.authorization import prescriptions as rx
 from tests.authorization import world
 from tests.authorization.world import World
 
@@ -171,6 +172,21 @@ NURSE = frozenset({"nurse"})
 
 
 # route → what it is
+def _rx(build, **expected) -> Callable[[World], Call]:
+    """A prescription built by ``build`` (a version): its id, and what success looks like."""
+    return lambda w: Call({"prescription_id": build(w).prescription.public_id}, **expected)
+
+
+def _rx_edit(fields, **kwargs) -> Callable[[World], Call]:
+    """An edit of the draft: its id, the form ``fields(version)`` (with the revision), any other parameters."""
+
+    def setup(w: World) -> Call:
+        version = rx.draft(w)
+        return Call({"prescription_id": version.prescription.public_id, **kwargs}, data=fields(version))
+
+    return setup
+
+
 PAGES: dict[str, Page] = {
     # Anyone: signing in and out, the language, the landing page, the load balancer's probe.
     "": Page("web:home"),
@@ -587,5 +603,94 @@ PAGES: dict[str, Page] = {
     ),
     "p/lab-orders/<uuid:order_id>/checkin.svg": Page(
         "labs:checkin_qr", PATIENT, setup=_lab_order(world.lab_order_paid), owners=ALICE, intruders=NOT_ALICE
+    ),
+    # Prescriptions: the doctor's writer (htmx partials), reading them, the pharmacists' review, review times.
+    "staff/consultations/<uuid:consultation_id>/prescription/": Page(
+        "prescriptions:write", DOCTOR, setup=_consultation(world.in_progress), owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/consultations/<uuid:consultation_id>/prescription/open/": Page(
+        "prescriptions:open",
+        DOCTOR,
+        "POST",
+        setup=_consultation(rx.consultation_with_record),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/prescriptions/<uuid:prescription_id>/items/": Page(
+        "prescriptions:item_add",
+        DOCTOR,
+        "POST",
+        setup=_rx_edit(lambda v: rx.item_fields(v)),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/prescriptions/<uuid:prescription_id>/items/<int:position>/": Page(
+        "prescriptions:item_change",
+        DOCTOR,
+        "POST",
+        setup=_rx_edit(lambda v: rx.item_fields(v), position=1),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/prescriptions/<uuid:prescription_id>/items/<int:position>/remove/": Page(
+        "prescriptions:item_remove",
+        DOCTOR,
+        "POST",
+        setup=_rx_edit(lambda v: {"revision": str(v.revision)}, position=1),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/prescriptions/<uuid:prescription_id>/item-form/": Page(
+        "prescriptions:item_form", DOCTOR, setup=_rx(rx.draft), owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/prescriptions/<uuid:prescription_id>/facts/": Page(
+        "prescriptions:facts",
+        DOCTOR,
+        "POST",
+        setup=_rx_edit(lambda v: {"revision": str(v.revision), "weight_kg": "60"}),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/prescriptions/<uuid:prescription_id>/check/": Page(
+        "prescriptions:check", DOCTOR, setup=_rx(rx.draft), owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/prescriptions/<uuid:prescription_id>/submit/": Page(
+        "prescriptions:submit",
+        DOCTOR,
+        "POST",
+        setup=_rx_edit(lambda v: {"revision": str(v.revision), "pin": rx.PIN}),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "staff/prescriptions/<uuid:prescription_id>/revise/": Page(
+        "prescriptions:revise", DOCTOR, "POST", setup=_rx(rx.rejected), owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/drugs/": Page("prescriptions:drug_search", DOCTOR),
+    "staff/prescriptions/<uuid:prescription_id>/": Page(
+        "prescriptions:detail",
+        DOCTOR | frozenset({"pharmacist"}),
+        setup=_rx(rx.submitted),
+        owners=BOB + ("carol",),
+        intruders=NOT_BOB,
+    ),
+    "staff/prescriptions/review/": Page("prescriptions:review_queue", frozenset({"pharmacist"})),
+    "staff/prescriptions/review/rows/": Page("prescriptions:review_queue_rows", frozenset({"pharmacist"})),
+    "staff/prescriptions/review-times/": Page("prescriptions:review_times", frozenset({"hospital_admin"})),
+    "staff/prescriptions/<uuid:prescription_id>/approve/": Page(
+        "prescriptions:approve",
+        frozenset({"pharmacist"}),
+        "POST",
+        setup=_rx(rx.submitted, data={"pin": rx.PIN}, status=302, to="/staff/prescriptions/review/"),
+    ),
+    "staff/prescriptions/<uuid:prescription_id>/reject/": Page(
+        "prescriptions:reject",
+        frozenset({"pharmacist"}),
+        "POST",
+        setup=_rx(
+            rx.submitted,
+            data={"reason": "dose", "comment": "请核对剂量"},
+            status=302,
+            to="/staff/prescriptions/review/",
+        ),
     ),
 }
