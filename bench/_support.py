@@ -9,6 +9,7 @@ Loopback only. Nothing here is imported by the application or the test suite.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import secrets
@@ -107,6 +108,10 @@ def bench_env(*, database_url: str, redis_url: str, var_dir: Path, secret_key: s
         IHOSPITAL_VAR_DIR=str(var_dir),
         PYTHONUNBUFFERED="1",
     )
+    # A shared database refuses identity keys generated into ./var/ (ihospital.E006): the run's own, given
+    # to the server and to every command of the run alike.
+    env.setdefault("FIELD_ENCRYPTION_KEYS", "bench:" + base64.b64encode(secrets.token_bytes(32)).decode())
+    env.setdefault("BLIND_INDEX_KEY", secrets.token_urlsafe(48))
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -147,8 +152,11 @@ class Server:
         return process_tree(self.proc.pid)
 
 
-def server_start(env: dict, *, workers: int, log: Path, timeout: float = 60, uv_args: tuple = ()) -> Server:
-    port = free_port()
+def server_start(
+    env: dict, *, workers: int, log: Path, timeout: float = 60, uv_args: tuple = (), port: int | None = None
+) -> Server:
+    """``ihospital serve`` on ``port`` (default: any free one), once it answers /healthz."""
+    port = port or free_port()
     cmd = ["uv", "run", *uv_args, "ihospital", "serve", "--host", HOST, "--port", str(port), "--no-worker"]
     cmd += ["--workers", str(workers)]
     out = log.open("w")

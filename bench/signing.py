@@ -2,6 +2,7 @@
 
     uv run python bench/signing.py                 # ~30 s
     uv run python bench/signing.py --seconds 5 --json signing.json
+    uv run python bench/signing.py --http --http-records 200   # + the signing request, ~3 min
 
 For ECDSA P-256/SHA-256 (cryptography) and SM2/SM3 (tongsuopy), with the process pinned to one CPU:
 
@@ -19,10 +20,28 @@ With ``--service`` it also measures, in process on a throw-away SQLite database 
 6. ``GET /api/staff/v1/signatures/{id}/verification`` through Django's whole request stack (test client:
    middleware, session authentication, the check, the failed-check audit path not taken), per request.
 
+With ``--http`` it also measures the cost of signing a medical record inside the whole HTTP request, on a
+served app (PostgreSQL + Redis, as bench/booking.py; see bench/README.md for what it creates and removes):
+
+7. a throw-away database (``--db``) migrated; one doctor with a certificate for each algorithm and the PIN
+   set; per algorithm ``--http-records`` (+ a warm-up) finished consultations whose records' drafts are
+   written (~1 KiB of Chinese text, two diagnoses) through the records services (bench/_signing_http.py
+   holds this phase);
+8. per algorithm, ``ihospital serve --workers 1`` on 127.0.0.1:``--port`` (DEBUG off, production settings,
+   ``SIGNATURE_ALGORITHM`` set, the built-in CA's simulated latency 0, the production scrypt cost), and
+   one keep-alive client sending one request at a time: ``GET /healthz`` (trivial: no session, no
+   database), ``GET /staff/icd10/?q=`` (a signed-in doctor's lightest request: session, CSRF cookie,
+   authentication, the session saved), then ``POST /staff/records/<id>/sign/`` with the PIN for each record
+   (session, CSRF, the access check, the claim, the PIN unlock and signature at the CA, the checks, the
+   Signature row, the version marked signed, audit entries, the HIS filing queued). Each answer is
+   checked (200, the version signed). Latency p50/p99 by the wall clock, and the CPU the server and
+   PostgreSQL spent per request;
+9. beside them, per call in this process: the bare signature (``algorithms.sign`` of one of the signed
+   records' canonical documents, key in memory) and the PIN unlock + signature, p50/p99.
+
 Rates are per second of this process's CPU time (``time.process_time``), so a busy shared machine does
 not count other processes' time against us; the wall-clock rate is lower by the share of the core we got.
 The goals (issue 12): ECDSA ≥ 5,000 signatures/s per core, SM2 ≥ 500/s per core. Nothing here asserts.
-The cost of signing inside a whole HTTP request needs the medical record's signing page (issue 12, item 2).
 """
 
 from __future__ import annotations
@@ -70,7 +89,16 @@ def main() -> None:
     parser.add_argument("--cpu", type=int, default=0, help="the CPU to pin to (default 0)")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument("--service", action="store_true", help="also the signing service and the verification request")
+    parser.add_argument("--http", action="store_true", help="also a record's signing request on a served app")
+    parser.add_argument("--http-records", type=int, default=200, help="records signed per algorithm (1–1000)")
+    parser.add_argument("--http-trivial", type=int, default=500, help="trivial requests per kind (default 500)")
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: any free one)")
+    parser.add_argument("--db", default="ihospital_bench_sign", help="database (and role) created and dropped")
+    parser.add_argument("--redis-db", type=int, default=14)
+    parser.add_argument("--keep", action="store_true", help="keep the --http database (debugging)")
     args = parser.parse_args()
+    args.http_records = max(1, min(args.http_records, 1000))
+    args.http_trivial = max(1, min(args.http_trivial, 5000))
     try:
         run(args)
     finally:
@@ -144,11 +172,16 @@ def run(args: argparse.Namespace) -> None:
         )
     print(f"unlock: scrypt N={settings.CA_KEY_SCRYPT_N}, r=8, p=1 (CA_KEY_SCRYPT_N)")
     service: dict[str, dict[str, float]] = {}
+    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     if args.service:
-        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
         service = measure_service(args.seconds)
+    http: dict = {}
+    if args.http:
+        from _signing_http import measure_http
+
+        http = measure_http(args)
     if args.json:
-        numbers = {"document_bytes": len(document), "results": results, "service": service}
+        numbers = {"document_bytes": len(document), "results": results, "service": service, "http": http}
         args.json.write_text(json.dumps(numbers, indent=2))
 
 
