@@ -551,6 +551,8 @@ LOCALE_PATHS = [BASE_DIR / "ihospital" / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"  # shown to people; stored in UTC (USE_TZ)
 USE_TZ = True
+# Times shown without a filter (the back office's columns) say their zone too (issue 9, item 10).
+FORMAT_MODULE_PATH = ["ihospital.core.formats"]
 
 LOGGING = {
     "version": 1,

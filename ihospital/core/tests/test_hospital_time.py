@@ -76,3 +76,12 @@ def test_a_page_showing_bare_clock_times_says_their_zone():
         return any(f'include "{name}"' in source and shows_zone(other) for other, source in sources.items())
 
     assert [name for name, source in sources.items() if "|hospital_clock" in source and not shows_zone(name)] == []
+
+
+def test_a_time_shown_without_a_filter_says_its_zone_too():
+    """The back office's columns and read-only fields render datetimes by the language's DATETIME_FORMAT."""
+    plain = Template("{{ t }}")
+    with override("zh-hans"):
+        assert plain.render(Context({"t": MOMENT})) == "2026年12月7日 14:30（北京时间）"
+    with override("en"):
+        assert plain.render(Context({"t": MOMENT})) == "Dec. 7, 2026, 2:30 p.m. (Beijing time, UTC+8)"
