@@ -320,6 +320,7 @@ PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "ihospital.integrations.payproviders.
 PAYABLES = {
     "registration": "ihospital.appointments.payables.RegistrationPayable",
     "lab_order": "ihospital.labs.payables.LabOrderPayable",  # lab tests and exams (issue 14)
+    "prescription": "ihospital.fulfilment.payables.PrescriptionPayable",  # issue 13
 }
 # Where providers post their notifications and send patients back: this site's public address.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
@@ -355,6 +356,10 @@ FULFILMENT_SENDER_ADDRESS = env("FULFILMENT_SENDER_ADDRESS", "医学院路 138 �
 FULFILMENT_PARCEL_DESCRIPTION = env("FULFILMENT_PARCEL_DESCRIPTION", "药品（处方药）")
 ADDRESSES_PER_ACCOUNT = envint("ADDRESSES_PER_ACCOUNT", 10)
 COURIER_CALLBACK_PER_ADDRESS_PER_MINUTE = envint("COURIER_CALLBACK_PER_ADDRESS_PER_MINUTE", 120)
+# The HIS pharmacy that dispenses prescriptions for delivery; wrong pickup codes a pharmacist may type in a window.
+FULFILMENT_DELIVERY_PHARMACY = env("FULFILMENT_DELIVERY_PHARMACY", "YF03")
+PICKUP_CODE_MAX_WRONG = envint("PICKUP_CODE_MAX_WRONG", 5)
+PICKUP_CODE_WINDOW_SECONDS = envint("PICKUP_CODE_WINDOW_SECONDS", 10 * 60)
 
 
 def _json_list(name: str) -> list:

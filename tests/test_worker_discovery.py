@@ -69,6 +69,8 @@ def test_every_app_has_its_sweepers_registered():
         "ihospital.core.tasks.outbox_sweep",
         "ihospital.payments.tasks.payment_query_pending",
         "ihospital.audit.tasks.audit_chain_sweep",
+        "ihospital.fulfilment.tasks.fulfilment_sweep",
+        "ihospital.fulfilment.tasks.pharmacies_sync_daily",
     } <= expected
 
 

@@ -12,3 +12,5 @@ class FulfilmentConfig(AppConfig):
         from ihospital.fulfilment import handlers
 
         outbox.register("fulfilment.courier_ship", handlers.ship_from_outbox)
+        outbox.register("fulfilment.his_dispense", handlers.his_dispense_from_outbox)
+        outbox.register("fulfilment.his_cancel_dispense", handlers.his_cancel_dispense_from_outbox)

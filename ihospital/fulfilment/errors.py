@@ -39,3 +39,44 @@ class FulfilmentError:
     CALLBACK_MISMATCH = ErrorCode(
         "fulfilment.callback_mismatch", _("The courier callback contradicts the shipment it names."), status=409
     )
+    NOT_PAYABLE = ErrorCode(
+        "fulfilment.not_payable", _("This prescription can no longer be paid (%(current)s)."), status=409
+    )
+    PAST_VALIDITY = ErrorCode(
+        "fulfilment.past_validity", _("This prescription is past its validity and can no longer be paid."), status=409
+    )
+    CHOOSE_FIRST = ErrorCode(
+        "fulfilment.choose_first", _("Choose delivery to an address or pickup at a pharmacy first."), status=409
+    )
+    ADDRESS_NEEDED = ErrorCode("fulfilment.address_needed", _("Choose the address to deliver to."))
+    PHARMACY_NEEDED = ErrorCode("fulfilment.pharmacy_needed", _("Choose the pharmacy to pick up at."))
+    CHOICE_LOCKED = ErrorCode(
+        "fulfilment.choice_locked",
+        _("The prescription is paid: delivery or pickup can no longer be changed."),
+        status=409,
+    )
+    NOT_YOUR_PRESCRIPTION = ErrorCode(
+        "fulfilment.not_prescriber", _("Only the doctor who wrote a prescription may void it."), status=403
+    )
+    VOID_REASON = ErrorCode("fulfilment.void_reason", _("Give the reason for voiding (2 to 300 characters)."))
+    NOT_VOIDABLE = ErrorCode(
+        "fulfilment.not_voidable",
+        _("A prescription can be voided only before it is dispensed (it is %(current)s)."),
+        status=409,
+    )
+    NOT_TRANSFERRED = ErrorCode(
+        "fulfilment.not_transferred",
+        _("The prescription has not reached the HIS pharmacy yet. Try again in a moment."),
+        status=409,
+    )
+    WRONG_STATE = ErrorCode(
+        "fulfilment.wrong_state",
+        _("This is not possible in the prescription's current state (%(current)s)."),
+        status=409,
+    )
+    NOT_DELIVERY = ErrorCode(
+        "fulfilment.not_delivery", _("This prescription is to be picked up, not delivered."), status=409
+    )
+    NOT_FAILED = ErrorCode(
+        "fulfilment.delivery_not_failed", _("Only a failed delivery is handed to the courier again."), status=409
+    )

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ihospital.core import crypto
-from ihospital.core.fields import EncryptedField, EncryptedManager
+from ihospital.core.fields import BlindIndexField, EncryptedField, EncryptedManager
 from ihospital.core.ids import PublicIdModel
 
 # The provincial-level divisions of the mainland a courier delivers to (GB/T 2260 names).
@@ -82,6 +82,52 @@ class Pharmacy(PublicIdModel):
         return self.name
 
 
+PICKUP_CODE = "pickup_code"  # the encryption kind of a pickup code
+
+
+class Fulfilment(PublicIdModel):
+    """How a released prescription reaches its patient, chosen by the patient before paying: delivered to an
+    address of their book, or picked up at a pharmacy with a code. Also what the pharmacy side records: the
+    HIS pharmacy's dispensing number once the prescription was transferred there."""
+
+    class Method(models.TextChoices):
+        DELIVERY = "delivery", _("Delivery")
+        PICKUP = "pickup", _("Pickup at the hospital")
+
+    prescription = models.OneToOneField(
+        "prescriptions.Prescription",
+        verbose_name=_("prescription"),
+        on_delete=models.PROTECT,
+        related_name="fulfilment",
+    )
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    address = models.ForeignKey(
+        Address, verbose_name=_("address"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The pharmacy that dispenses: the one chosen for pickup, or the delivery pharmacy (settings).
+    pharmacy = models.ForeignKey("Pharmacy", verbose_name=_("pharmacy"), on_delete=models.PROTECT, related_name="+")
+    pickup_code = EncryptedField(_("pickup code"), kind=PICKUP_CODE, null=True, blank=True)  # given when ready
+    pickup_code_index = BlindIndexField(of="pickup_code", null=True, unique=True)
+    his_dispense_no = models.CharField(_("HIS dispensing number"), max_length=30, blank=True)
+    his_transferred_at = models.DateTimeField(_("transferred to the HIS at"), null=True, blank=True)
+    chosen_at = models.DateTimeField(_("chosen at"))
+
+    objects = EncryptedManager()
+
+    class Meta:
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(method="delivery") | models.Q(address__isnull=False),
+                name="fulfilment_delivery_has_address",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prescription_id} [{self.method}]"
+
+
 class Shipment(PublicIdModel):
     """A parcel placed with the courier for one delivery, with a copy of the address it goes to.
 
@@ -106,6 +152,9 @@ class Shipment(PublicIdModel):
         Status.FAILED: {Status.PLACING, Status.CREATED, Status.PICKED_UP, Status.IN_TRANSIT},
     }
 
+    fulfilment = models.ForeignKey(
+        Fulfilment, verbose_name=_("fulfilment"), on_delete=models.PROTECT, null=True, related_name="shipments"
+    )
     order_no = models.CharField(_("order number"), max_length=64, unique=True)
     waybill_no = models.CharField(_("waybill number"), max_length=30, blank=True, db_index=True)
     courier = models.CharField(_("courier"), max_length=30, blank=True)

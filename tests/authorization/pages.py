@@ -693,4 +693,63 @@ PAGES: dict[str, Page] = {
             to="/staff/prescriptions/review/",
         ),
     ),
+    # Prescriptions as the patient pays and follows them, the pharmacy console, the doctor's void (issue 13).
+    "p/prescriptions/": Page("fulfilment:prescriptions", PATIENT),
+    "p/prescriptions/<uuid:prescription_id>/": Page(
+        "fulfilment:prescription",
+        PATIENT,
+        setup=lambda w: Call({"prescription_id": world.prescription_released(w).public_id}),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/prescriptions/<uuid:prescription_id>/choose/": Page(
+        "fulfilment:choose",
+        PATIENT,
+        "POST",
+        setup=lambda w: Call(
+            {"prescription_id": world.prescription_released(w).public_id},
+            data={"method": "pickup", "pharmacy": world.pickup_pharmacy(w).public_id},
+            status=302,
+            to="/p/prescriptions/",
+        ),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "p/prescriptions/<uuid:prescription_id>/pay/": Page(
+        "fulfilment:pay",
+        PATIENT,
+        "POST",
+        setup=lambda w: Call(
+            {"prescription_id": world.prescription_chosen(w).public_id}, status=302, to="/sandbox/pay/"
+        ),
+        owners=ALICE,
+        intruders=NOT_ALICE,
+    ),
+    "staff/pharmacy/": Page("fulfilment:console", frozenset({"pharmacist"})),
+    "staff/pharmacy/pickup/": Page("fulfilment:pickup", frozenset({"pharmacist"})),
+    "staff/pharmacy/<uuid:prescription_id>/<slug:action>/": Page(
+        "fulfilment:act",
+        frozenset({"pharmacist"}),
+        "POST",
+        setup=lambda w: Call(
+            {"prescription_id": world.prescription_paid(w).public_id, "action": "dispense"},
+            data={"state": "paid"},
+            status=302,
+            to="/staff/pharmacy/",
+        ),
+    ),
+    "staff/prescriptions/<uuid:prescription_id>/void/": Page(
+        "fulfilment:void",
+        DOCTOR,
+        setup=lambda w: Call({"prescription_id": world.prescription_released(w).public_id}),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    # The QR code's page on a prescription: anyone may check a signature (never the drugs).
+    "verify/prescriptions/<uuid:signature_id>/": Page(
+        "fulfilment:verify",
+        setup=lambda w: Call(
+            {"signature_id": world.prescription_released(w).versions.get().doctor_signature.public_id}
+        ),
+    ),
 }

@@ -320,3 +320,45 @@ def record_phrase(w: World):
     from ihospital.records.services import phrase_create
 
     return phrase_create(doctor=w.dr_bob, text="无发热", actor=Actor.of(w.dr_bob))
+
+
+def prescription_released(w: World):
+    """alice's prescription from her consultation with dr_bob, signed by him and by carol, released (issue 13)."""
+    from ihospital.fulfilment.services import pharmacies_sync
+    from ihospital.fulfilment.tests.builders import released_prescription
+    from ihospital.signatures import services
+
+    version = record_signed(w)
+    services.credential_issue(holder=w.carol, actor=Actor.system("matrix"))
+    services.signing_pin_set(holder=w.carol, current_pin=None, new_pin="246810", actor=Actor.system("matrix"))
+    pharmacies_sync(actor=Actor.system("matrix"))
+    return released_prescription(version.record.consultation, version, w.dr_bob, w.carol)
+
+
+def prescription_chosen(w: World):
+    """The released prescription, to be picked up at the first pickup pharmacy."""
+    from ihospital.fulfilment import selectors, services
+
+    rx = prescription_released(w)
+    pharmacy = selectors.pickup_pharmacies().first()
+    services.fulfilment_choose(
+        prescription=rx, method="pickup", address=None, pharmacy=pharmacy, actor=Actor.of(w.alice)
+    )
+    return rx
+
+
+def prescription_paid(w: World):
+    """The prescription paid and transferred to the HIS pharmacy (on commit), waiting to be dispensed."""
+    from ihospital.fulfilment import services
+
+    rx = prescription_chosen(w)
+    order = services.prescription_pay(prescription=rx, payer=w.alice, actor=Actor.of(w.alice))
+    with w.commit():
+        services.prescription_paid(prescription_public_id=str(rx.public_id), order_public_id=str(order.public_id))
+    return rx
+
+
+def pickup_pharmacy(w: World):
+    from ihospital.fulfilment import selectors
+
+    return selectors.pickup_pharmacies().first()

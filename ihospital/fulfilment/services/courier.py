@@ -18,6 +18,7 @@ from ihospital.core.state import transition
 from ihospital.core.time import now
 from ihospital.fulfilment.errors import FulfilmentError
 from ihospital.fulfilment.models import CourierCallback, Shipment, TrackingEvent
+from ihospital.fulfilment.services.tracking import shipment_moved
 from ihospital.integrations.courier import courier
 from ihospital.integrations.courier.base import FINAL_STATUSES, InvalidSignature, MalformedCallback, Response
 from ihospital.integrations.courier.base import TrackingEvent as CourierEvent
@@ -154,6 +155,9 @@ def _apply(*, note: CourierCallback, event: CourierEvent) -> str:
         target_id=str(shipment.public_id),
         details={"event_id": event.event_id, "waybill_no": event.waybill_no, "moved_from": moved_from or ""},
     )
+    if moved_from is not None:
+        shipment.refresh_from_db()
+        shipment_moved(shipment=shipment, status=event.status, actor=courier_actor())
     return Outcome.APPLIED
 
 

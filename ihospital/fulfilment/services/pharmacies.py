@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 from ihospital.audit.services import Actor, record
+from ihospital.core.errors import DomainError
 from ihospital.core.time import now
+from ihospital.fulfilment.errors import FulfilmentError
 from ihospital.fulfilment.models import Pharmacy
 from ihospital.integrations import his
 from ihospital.integrations.his import base
@@ -32,3 +35,12 @@ def pharmacies_sync(*, actor: Actor) -> int:
         Pharmacy.objects.exclude(his_code__in=[site.code for site in sites]).update(pickup=False)
         record(actor=actor, action="pharmacy.synced", target_type="pharmacy", details={"count": len(sites)})
     return len(sites)
+
+
+def delivery_pharmacy() -> Pharmacy:
+    """The pharmacy that dispenses prescriptions for delivery (settings.FULFILMENT_DELIVERY_PHARMACY).
+    Errors: fulfilment.pharmacy_unavailable when it is not (yet) synchronised from the HIS."""
+    pharmacy = Pharmacy.objects.filter(his_code=settings.FULFILMENT_DELIVERY_PHARMACY).first()
+    if pharmacy is None:
+        raise DomainError(FulfilmentError.PHARMACY_CLOSED)
+    return pharmacy

@@ -5,14 +5,17 @@ from __future__ import annotations
 from django.db import transaction
 
 from ihospital.core import outbox
-from ihospital.fulfilment.models import Address, Shipment
+from ihospital.fulfilment.models import Address, Fulfilment, Shipment
 
 
 @transaction.atomic(savepoint=False)  # always inside the caller's transaction
-def shipment_open(*, order_no: str, address: Address, correlation_id: str = "") -> Shipment:
+def shipment_open(
+    *, order_no: str, address: Address, fulfilment: Fulfilment | None = None, correlation_id: str = ""
+) -> Shipment:
     """A shipment to ``address`` (copied), and the outbox message that places it with the courier under
     ``order_no`` (the courier's idempotency key). Call it inside the service that hands the parcel over."""
     shipment = Shipment.objects.create(
+        fulfilment=fulfilment,
         order_no=order_no,
         recipient=address.recipient,
         phone=address.phone,

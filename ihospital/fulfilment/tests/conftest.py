@@ -9,6 +9,14 @@ from huey.contrib.djhuey import HUEY
 
 from ihospital.audit.services import Actor
 from ihospital.fulfilment import services
+from ihospital.prescriptions.tests import conftest as rx
+
+# alice's consultation with dr_bob in progress, its signed record, dr_bob and carol able to sign.
+accepted = rx.accepted
+confirmed_bob = rx.confirmed_bob
+in_progress = rx.in_progress
+can_sign = rx.can_sign
+signed_record = rx.signed_record
 
 
 @pytest.fixture(autouse=True)
@@ -45,3 +53,16 @@ def address_input(**changes) -> services.AddressInput:
 @pytest.fixture
 def alice_address(alice):
     return services.address_create(account=alice, data=address_input(), actor=Actor.of(alice))
+
+
+@pytest.fixture
+def released(in_progress, signed_record, dr_bob, carol):
+    """alice's prescription, signed by dr_bob and carol, released to her (needs ``transaction=True``)."""
+    from ihospital.fulfilment.tests.builders import released_prescription
+
+    return released_prescription(in_progress, signed_record, dr_bob, carol)
+
+
+@pytest.fixture
+def pharmacies(db):
+    return services.pharmacies_sync(actor=Actor.system("test"))

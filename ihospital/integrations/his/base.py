@@ -260,6 +260,15 @@ class DispenseRequest:
 
 
 @dataclass(frozen=True)
+class CancelDispenseRequest:
+    """The prescription was voided after it reached the pharmacy: its reserved stock goes back."""
+
+    transaction_id: str
+    prescription_no: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class DispenseTicket:
     dispense_no: str
     prescription_no: str
@@ -456,6 +465,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("DrugCatalogue", DrugQuery, DrugCatalogue),
         Operation("Pharmacies", PharmacyQuery, PharmacyList),
         Operation("Dispense", DispenseRequest, DispenseTicket, write=True),
+        Operation("CancelDispense", CancelDispenseRequest, DispenseTicket, write=True),
         Operation("ExamCatalogue", ExamCatalogueQuery, ExamCatalogue),
         Operation("PlaceExamOrder", ExamOrderRequest, ExamOrder, write=True),
         Operation("ExamOrderStatus", ExamOrderQuery, ExamOrder),
@@ -525,6 +535,8 @@ class HisClient(Protocol):
 
     def dispense(self, request: DispenseRequest) -> DispenseTicket: ...
 
+    def cancel_dispense(self, request: CancelDispenseRequest) -> DispenseTicket: ...
+
     def exam_catalogue(self, request: ExamCatalogueQuery) -> ExamCatalogue: ...
 
     def place_exam_order(self, request: ExamOrderRequest) -> ExamOrder: ...
@@ -577,6 +589,9 @@ class TypedOperations:
 
     def dispense(self, request: DispenseRequest) -> DispenseTicket:
         return self.call("Dispense", request)
+
+    def cancel_dispense(self, request: CancelDispenseRequest) -> DispenseTicket:
+        return self.call("CancelDispense", request)
 
     def exam_catalogue(self, request: ExamCatalogueQuery) -> ExamCatalogue:
         return self.call("ExamCatalogue", request)

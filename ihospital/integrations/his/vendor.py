@@ -26,6 +26,7 @@ FUNC_CODES = {
     "DrugCatalogue": "5001",  # 药品目录及库存
     "Pharmacies": "5101",  # 药房信息
     "Dispense": "5102",  # 处方发药申请（扣减库存）
+    "CancelDispense": "5103",  # 撤销发药申请（退回库存）
     "ExamCatalogue": "6001",  # 检验检查项目
     "PlaceExamOrder": "6002",  # 检验检查申请
     "ExamOrderStatus": "6003",  # 申请单状态

@@ -91,7 +91,8 @@ def dispense(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) 
             raise Refusal(vendor.CONFLICT, f"药品 {drug_code} 库存不足")
     dispense_no = f"FY{store.next_number(conn, 'dispense'):010d}"
     conn.execute(
-        "INSERT INTO dispense VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO dispense (dispense_no, prescription_no, patient_id, pharmacy_code, method, amount_fen, trade_no, "
+        "items, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             dispense_no,
             data["prescription_no"],
@@ -118,3 +119,33 @@ def stock(conn: sqlite3.Connection, drug_code: str, pharmacy_code: str) -> int:
         "SELECT quantity FROM stock WHERE drug_code = ? AND pharmacy_code = ?", (drug_code, pharmacy_code)
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def _with_cancellation(conn: sqlite3.Connection) -> None:
+    """A file made before cancelling existed gets its column now."""
+    if "cancelled_at" not in {row["name"] for row in conn.execute("PRAGMA table_info(dispense)")}:
+        conn.execute("ALTER TABLE dispense ADD COLUMN cancelled_at TEXT")
+
+
+def cancel_dispense(his: SimulatedHis, conn: sqlite3.Connection, data: dict[str, Any]) -> dict[str, Any]:
+    """撤销发药申请: a voided prescription's reserved stock goes back to the pharmacy (once)."""
+    _with_cancellation(conn)
+    row = conn.execute("SELECT * FROM dispense WHERE prescription_no = ?", (data["prescription_no"],)).fetchone()
+    if row is None:
+        raise Refusal(vendor.NOT_FOUND, "该处方未发药")
+    if row["cancelled_at"]:
+        raise Refusal(vendor.CONFLICT, "该处方发药已撤销")
+    for drug_code, quantity in json.loads(row["items"]):
+        conn.execute(
+            "UPDATE stock SET quantity = quantity + ? WHERE drug_code = ? AND pharmacy_code = ?",
+            (quantity, drug_code, row["pharmacy_code"]),
+        )
+    conn.execute(
+        "UPDATE dispense SET cancelled_at = ? WHERE dispense_no = ?", (utcnow().isoformat(), row["dispense_no"])
+    )
+    return {
+        "dispense_no": row["dispense_no"],
+        "prescription_no": row["prescription_no"],
+        "pharmacy_code": row["pharmacy_code"],
+        "transaction_id": data["transaction_id"],
+    }

@@ -111,7 +111,7 @@ CREATE TABLE IF NOT EXISTS pharmacy_site (
 CREATE TABLE IF NOT EXISTS dispense (
     dispense_no TEXT PRIMARY KEY, prescription_no TEXT NOT NULL UNIQUE, patient_id TEXT NOT NULL,
     pharmacy_code TEXT NOT NULL, method TEXT NOT NULL, amount_fen INTEGER NOT NULL, trade_no TEXT NOT NULL,
-    items TEXT NOT NULL, at TEXT NOT NULL
+    items TEXT NOT NULL, at TEXT NOT NULL, cancelled_at TEXT
 );
 """
 SCHEMA += PHARMACY_TABLES

@@ -34,7 +34,7 @@ from ihospital.integrations.his.simulated.seed import seed, seed_reports
 HOSPITAL_TZ = ZoneInfo("Asia/Shanghai")
 FAULT_MODES = ("latency", "timeout", "error", "down", "malformed", "duplicate")
 FAULT_LIFETIME_SECONDS = 3600
-WRITES = {"2001", "2002", "3001", "3002", "4002", "5102", "6002"}
+WRITES = {"2001", "2002", "3001", "3002", "4002", "5102", "5103", "6002"}
 _seeding = threading.Lock()
 _local = threading.local()
 _ensured: set[Path] = set()
@@ -504,6 +504,7 @@ HANDLERS: dict[str, Handler] = {
     "5001": pharmacy.drug_catalogue,
     "5101": pharmacy.pharmacies,
     "5102": pharmacy.dispense,
+    "5103": pharmacy.cancel_dispense,
     "6001": exams.exam_catalogue,
     "6002": exams.place_exam_order,
     "6003": exams.exam_order_status,

@@ -87,3 +87,24 @@ def test_an_unknown_pharmacy_is_not_found(his_client):
     with pytest.raises(HisError) as refused:
         his_client.dispense(request(patient.patient_id, drugs, pharmacy_code="YF99"))
     assert refused.value.code == HisError.NOT_FOUND
+
+
+def test_a_cancelled_dispensing_returns_the_stock_once(his_client, his_sim):
+    patient = his_client.find_or_register_patient(alice_query())
+    drugs = in_stock(his_client, "YF03")
+    before = [sim_pharmacy.stock(his_sim.connect(), d.code, "YF03") for d in drugs]
+    ticket = his_client.dispense(request(patient.patient_id, drugs))
+    cancel = base.CancelDispenseRequest(transaction_id="FYC-1", prescription_no="rx-1", reason="处方作废")
+    assert his_client.cancel_dispense(cancel).dispense_no == ticket.dispense_no
+    assert his_client.cancel_dispense(cancel).dispense_no == ticket.dispense_no  # redelivered: the first answer
+    assert [sim_pharmacy.stock(his_sim.connect(), d.code, "YF03") for d in drugs] == before
+    with pytest.raises(HisError) as again:
+        his_client.cancel_dispense(
+            base.CancelDispenseRequest(transaction_id="FYC-2", prescription_no="rx-1", reason="x")
+        )
+    assert again.value.code == HisError.CONFLICT
+    with pytest.raises(HisError) as unknown:
+        his_client.cancel_dispense(
+            base.CancelDispenseRequest(transaction_id="FYC-3", prescription_no="rx-9", reason="x")
+        )
+    assert unknown.value.code == HisError.NOT_FOUND
