@@ -16,27 +16,55 @@ def huey_runs_tasks_inline():
     HUEY.immediate = False
 
 
-@pytest.fixture(autouse=True, scope="session")
-def flush_past_the_sqlite_delete_guards():
-    """Between transactional tests Django empties the SQLite test database with a ``DELETE FROM`` per table,
-    which the clinical tables' ``*_no_delete`` triggers refuse (records 0004, signatures 0002). The flush
-    lifts them and puts them back in its own transaction; every other statement still meets them.
-    (PostgreSQL's flush is TRUNCATE, which row triggers do not see.)"""
-    from django.db.backends.base.operations import BaseDatabaseOperations
-
-    original = BaseDatabaseOperations.execute_sql_flush
-
-    def execute_sql_flush(self, sql_list):
-        if self.connection.vendor != "sqlite":
-            return original(self, sql_list)
-        with self.connection.cursor() as cursor:
+def _clinical_guards(connection) -> tuple[list[str], list[str]]:
+    """(statements lifting, statements restoring) the database's guards against emptying clinical tables:
+    SQLite's ``*_no_delete`` row triggers (its flush is a DELETE FROM per table), PostgreSQL's
+    ``*_no_truncate`` statement triggers (its flush is TRUNCATE, which row triggers do not see)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
             cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name GLOB '*_no_delete'")
             guards = cursor.fetchall()
-        lifted = [f'DROP TRIGGER "{name}"' for name, _sql in guards]
-        return original(self, [*lifted, *sql_list, *(sql for _name, sql in guards)])
+            return [f'DROP TRIGGER "{name}"' for name, _sql in guards], [sql for _name, sql in guards]
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname LIKE '%%\\_no\\_truncate'"
+            )
+            guards = cursor.fetchall()
+            alter = 'ALTER TABLE "{}" {} TRIGGER "{}"'
+            return [alter.format(t, "DISABLE", g) for t, g in guards], [alter.format(t, "ENABLE", g) for t, g in guards]
+    return [], []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flush_past_the_clinical_guards():
+    """Between transactional tests Django empties the test database (``flush``), which the clinical tables'
+    guards refuse (records 0004/0005, signatures 0002/0003), as they refuse ``manage flush``. Only that
+    teardown flush lifts them, inside its own transaction; every other statement, a test's own
+    ``call_command("flush")`` included, still meets them."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+    from django.test import TransactionTestCase
+
+    original_flush = BaseDatabaseOperations.execute_sql_flush
+    original_teardown = TransactionTestCase._fixture_teardown
+    tearing_down = [False]
+
+    def _fixture_teardown(self):
+        tearing_down[0] = True
+        try:
+            return original_teardown(self)
+        finally:
+            tearing_down[0] = False
+
+    def execute_sql_flush(self, sql_list):
+        if not tearing_down[0]:
+            return original_flush(self, sql_list)
+        lift, restore = _clinical_guards(self.connection)
+        return original_flush(self, [*lift, *sql_list, *restore])
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(BaseDatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        patch.setattr(TransactionTestCase, "_fixture_teardown", _fixture_teardown)
         yield
 
 

@@ -132,6 +132,7 @@ def record_pdf(*, version: RecordVersion, verify_url: str, hospital: str) -> byt
         _p(_("Algorithm: %(algorithm)s") % {"algorithm": signature.algorithm}),
         _p(_("Digest: %(digest)s") % {"digest": signature.digest}, SMALL),
         _p(_("Scan the code to verify this signature."), SMALL),
+        _p(_("Or open: %(url)s") % {"url": verify_url}, SMALL),  # what the code holds, for those without a scanner
     ]
     story.append(
         Table(

@@ -119,16 +119,41 @@ def current_version(medical_record: MedicalRecord) -> RecordVersion:
     return versions.filter(status__in=RecordVersion.OPEN).first() or versions.order_by("-number")[0]
 
 
-@transaction.atomic
+def _audit_refusal(actor: Actor, action: str, version: RecordVersion, error: DomainError) -> None:
+    """A refusal, audited in its own transaction (the refused work's own was rolled back)."""
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action=f"{action}.refused",
+            target_type="medical_record",
+            target_id=str(version.record.public_id),
+            details={"code": error.code, "version": version.number},
+        )
+
+
 def record_draft_save(
     *, doctor: User, version: RecordVersion, content: RecordContent, revision: int, actor: Actor
 ) -> RecordVersion:
     """Autosave: replace the draft's content, if it is still at ``revision`` (what the doctor's page last
     loaded or saved). Returns the version with its new revision.
 
-    Refuses: record.not_your_patient, record.signed (signed or being signed), record.stale (saved since,
-    e.g. in another tab: nothing is overwritten), record.unknown_icd_code, record.too_long.
+    Refuses: record.not_your_patient, record.signed (signed or being signed: an edit after signing),
+    record.stale (saved since, e.g. in another tab: nothing is overwritten), record.unknown_icd_code,
+    record.too_long. Each refusal is audited (``record.draft_save.refused`` with its code) in its own
+    transaction: call it outside one for that entry to outlive the refusal.
+    Side effects: the draft's content and revision; an audit entry.
     """
+    try:
+        with transaction.atomic():
+            return _draft_save(doctor=doctor, version=version, content=content, revision=revision, actor=actor)
+    except DomainError as error:
+        _audit_refusal(actor, "record.draft_save", version, error)
+        raise
+
+
+def _draft_save(
+    *, doctor: User, version: RecordVersion, content: RecordContent, revision: int, actor: Actor
+) -> RecordVersion:
     if version.author_id != doctor.pk:
         raise DomainError(RecordError.NOT_YOURS)
     values = _checked_fields(content)
@@ -186,24 +211,34 @@ def _load(version: RecordVersion) -> RecordVersion:
     ).get(pk=version.pk)
 
 
-def record_sign(*, doctor: User, version: RecordVersion, revision: int, pin: str, actor: Actor) -> RecordVersion:
-    """Sign the draft at ``revision`` with ``doctor``'s certificate and PIN.
-
-    Preconditions: outside any transaction (RuntimeError otherwise: signing talks to the CA).
-    Refuses: record.not_your_patient, record.signed, record.stale, record.no_complaint,
-    record.no_diagnosis, and every signature.* refusal of ``document_sign`` (wrong PIN, locked, revoked or
-    expired certificate …; the draft is then editable again).
-    Side effects: the Signature; the version signed; its HIS filing queued; audit entries.
-    """
+def _signable(*, doctor: User, version: RecordVersion) -> None:
     if version.author_id != doctor.pk:
         raise DomainError(RecordError.NOT_YOURS)
-    version = _load(version)
     if version.status == Status.SIGNED:
         raise DomainError(RecordError.NOT_EDITABLE)
     if not version.chief_complaint:
         raise DomainError(RecordError.NO_COMPLAINT)
     if not version.diagnoses:
         raise DomainError(RecordError.NO_DIAGNOSIS)
+
+
+def record_sign(*, doctor: User, version: RecordVersion, revision: int, pin: str, actor: Actor) -> RecordVersion:
+    """Sign the draft at ``revision`` with ``doctor``'s certificate and PIN.
+
+    Preconditions: outside any transaction (RuntimeError otherwise: signing talks to the CA).
+    Refuses: record.not_your_patient, record.signed, record.stale, record.no_complaint,
+    record.no_diagnosis (each audited as ``record.sign.refused``), and every signature.* refusal of
+    ``document_sign`` (wrong PIN, locked, revoked or expired certificate …, audited there; the draft is then
+    editable again).
+    Side effects: the Signature; the version signed; its HIS filing queued; audit entries.
+    """
+    if version.author_id == doctor.pk:
+        version = _load(version)
+    try:
+        _signable(doctor=doctor, version=version)
+    except DomainError as error:
+        _audit_refusal(actor, "record.sign", version, error)
+        raise
     with transaction.atomic(durable=True):
         claimed = RecordVersion.objects.filter(pk=version.pk, status=Status.DRAFT, revision=revision).update(
             status=Status.SIGNING
@@ -213,7 +248,9 @@ def record_sign(*, doctor: User, version: RecordVersion, revision: int, pin: str
         signed = left.filter(version=version.number).first()
         if version.status == Status.SIGNING and signed is not None:  # an earlier attempt stopped after signing
             return _mark_signed(version=version, signature=signed, actor=actor)
-        raise DomainError(RecordError.STALE if version.status == Status.DRAFT else RecordError.NOT_EDITABLE)
+        refused = DomainError(RecordError.STALE if version.status == Status.DRAFT else RecordError.NOT_EDITABLE)
+        _audit_refusal(actor, "record.sign", version, refused)
+        raise refused
     try:
         signature = document_sign(
             signer=doctor,

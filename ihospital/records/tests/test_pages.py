@@ -95,7 +95,8 @@ def test_the_patient_sees_the_signed_record_and_downloads_it_as_a_chinese_pdf(cl
     response = client.get(f"/records/{signed.record.public_id}/v1.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    for expected in ("咳嗽、咽痛三天", "急性上呼吸道感染", "J06.9", signed.signature.certificate.serial):
+    verify_url = f"http://testserver/verify/records/{signed.signature.public_id}/"  # what the QR code holds too
+    for expected in ("咳嗽、咽痛三天", "急性上呼吸道感染", "J06.9", signed.signature.certificate.serial, verify_url):
         assert expected.replace(" ", "") in text.replace(" ", ""), expected
     assert AuditEvent.objects.filter(action="record.read", target_id=str(signed.record.public_id)).exists()
 

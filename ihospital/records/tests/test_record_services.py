@@ -156,6 +156,19 @@ def test_the_database_refuses_a_raw_delete_of_a_record_a_version_or_a_signature(
     assert Signature.objects.filter(pk=signed.signature_id).exists()
 
 
+def test_manage_flush_cannot_empty_the_records(draft, can_sign):
+    """The management command that empties a database: DELETE FROM per table on SQLite, TRUNCATE on
+    PostgreSQL; both meet the guards (records 0004/0005, signatures 0002/0003)."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    signed = sign(written(draft, can_sign), can_sign)
+    with pytest.raises(CommandError) as refused:
+        call_command("flush", interactive=False, verbosity=0)
+    assert "not_deletable" in str(refused.value.__cause__ or refused.value)
+    assert RecordVersion.objects.filter(pk=signed.pk).exists() and Signature.objects.count() == 1
+
+
 def test_the_database_refuses_to_change_a_signed_version(draft, can_sign):
     from django.db import DatabaseError
 
@@ -196,3 +209,20 @@ def test_while_the_his_is_down_the_filing_waits_and_the_signing_stands(draft, ca
     outbox.drain()
     signed.refresh_from_db()
     assert signed.his_filing_no and his_sim.count("medical_record") == 1
+
+
+def test_an_unknown_code_and_an_edit_after_signing_are_refused_with_codes_and_audited(draft, can_sign):
+    refused = lambda: AuditEntry.objects.filter(action="record.draft_save.refused").values_list(  # noqa: E731
+        "details__code", flat=True
+    )
+    assert code_of(lambda: written(draft, can_sign, diagnoses=["Q99.99"])) == "record.unknown_icd_code"
+    assert list(refused()) == ["record.unknown_icd_code"]
+    signed = sign(written(draft, can_sign), can_sign)
+    assert code_of(lambda: written(signed, can_sign, chief_complaint="改过")) == "record.signed"
+    assert list(refused()) == ["record.unknown_icd_code", "record.signed"]
+    again = lambda: record_sign(  # noqa: E731
+        doctor=can_sign, version=signed, revision=signed.revision, pin=PIN, actor=Actor.of(can_sign)
+    )
+    assert code_of(again) == "record.signed"
+    assert AuditEntry.objects.filter(action="record.sign.refused", details__code="record.signed").count() == 1
+    assert RecordVersion.objects.get(pk=signed.pk).chief_complaint == "咳嗽、咽痛三天"
