@@ -243,7 +243,7 @@ def check(request, prescription_id):
         error, result = refused, None
     if result is not None:
         findings = review.findings_shown([f.as_dict() for f in result.findings], version.warn_reasons)
-    return render(request, "prescriptions/_findings.html", {"findings": findings, "error": error, "live": True})
+    return render(request, "prescriptions/_findings.html", {"findings": findings, "check_error": error, "live": True})
 
 
 @role_required(Role.DOCTOR)

@@ -170,7 +170,9 @@ def _edit(
         version.rule_versions = {family: str(v) for family, v in result.versions.items()} if result else {}
         version.checked_at = now()
         version.save(update_fields=["findings", "rule_versions", "checked_at", *vars(facts or Facts())])
-        Prescription.objects.filter(pk=version.prescription_id).update(amount_fen=sum(r.amount_fen for r in rows))
+        amount = sum(r.amount_fen for r in rows)
+        Prescription.objects.filter(pk=version.prescription_id).update(amount_fen=amount)
+        version.prescription.amount_fen = amount
         record(
             actor=actor,
             action=action,

@@ -45,7 +45,7 @@ def test_adding_a_drug_works_out_the_packages_and_the_amount_and_runs_the_checks
     box = drug("苯磺酸氨氯地平片", "5mg")
     assert (item.drug_code, item.drug_name, item.strength, item.quantity) == (box.code, box.generic_name, "5mg", 2)
     assert item.unit_price_fen == box.price_fen
-    assert version.prescription.__class__.objects.get().amount_fen == 2 * box.price_fen
+    assert version.prescription.amount_fen == Prescription.objects.get().amount_fen == 2 * box.price_fen
     assert [f["rule"] for f in version.findings] == ["supply/days"]  # 14 days: more than 7 is blocked
     assert version.findings[0]["severity"] == "block" and version.rule_versions["supply"]
     version = services.prescription_item_change(
