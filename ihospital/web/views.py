@@ -22,7 +22,7 @@ from ihospital.core.web import error_response, role_required
 # queues are added here when they are built (prescriptions, pharmacist review, nursing questions).
 WORKSTATION_SECTIONS = {
     Role.DOCTOR: ["consultations", "messages"],
-    Role.PHARMACIST: ["messages"],
+    Role.PHARMACIST: ["prescription_review", "messages"],
     Role.NURSE: ["labs_checkin", "messages"],
     Role.HOSPITAL_ADMIN: ["admin", "messages"],
     Role.SECURITY_ADMIN: ["admin", "messages"],

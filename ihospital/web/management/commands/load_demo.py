@@ -15,6 +15,7 @@ from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
 from ihospital.core.time import now
 from ihospital.labs.demo import load_lab_demo
+from ihospital.prescriptions.demo import load_prescription_demo
 from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile, Slot
 from ihospital.scheduling.services import ScheduleInput, schedule_create
 from ihospital.signatures import selectors as signature_selectors
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             soon = self._consultation_soon()
         self._signing()  # outside the transaction: the CA is an outside system
         load_lab_demo(actor=LOADER)  # exam rooms and their bookable sessions (issue 14)
+        load_prescription_demo(pin=demo.DEMO_SIGNING_PIN, actor=LOADER)  # one waiting for carol's review (issue 13)
         self._print_logins()
         self.stdout.write(
             f"A video consultation for alice with dr_bob starts at {timezone.localtime(soon.slot.starts_at):%H:%M}; "
