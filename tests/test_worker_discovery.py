@@ -71,6 +71,7 @@ def test_every_app_has_its_sweepers_registered():
         "ihospital.audit.tasks.audit_chain_sweep",
         "ihospital.fulfilment.tasks.fulfilment_sweep",
         "ihospital.fulfilment.tasks.pharmacies_sync_daily",
+        "ihospital.labs.tasks.lab_bookings_remind",  # the day-before reminder of a booked exam (issue 14)
     } <= expected
 
 

@@ -1,7 +1,8 @@
 """Lab tests and exams end to end: during the consultation the doctor orders a lab test and an ultrasound
 from the HIS catalogue with the signed record's diagnosis and signs with the PIN; on a 360 px phone the
 patient sees each order with its price, preparation, place and hours, pays the ultrasound at the sandbox
-cashier, books a time in an exam session and gets the check-in code. (The results' side extends this to
+cashier, books a time in an exam session and gets the check-in code; on the day the nurse checks her in
+with it and marks the exam done. (The results' side extends this to
 reading the report.)"""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ihospital.accounts.identity import staff_identity_confirm
 from ihospital.audit.services import Actor
 from ihospital.consultations.tests.conftest import accepted_booking, in_consultation
 from ihospital.core.testing.personas import PASSWORD
+from ihospital.core.time import local, now
 from ihospital.labs.models import ExamSession, LabOrder
 from ihospital.labs.tests.factories import room, session
 from ihospital.records.services import RecordContent, record_draft_save, record_open, record_sign
@@ -47,7 +49,7 @@ def consultation_with_signed_record(alice, dr_bob):
 
 @pytest.mark.browser
 def test_the_doctor_orders_and_the_patient_pays_and_books_an_exam_on_a_phone(
-    browser, new_phone_context, live_server, screenshot, alice, dr_bob
+    browser, new_phone_context, live_server, screenshot, alice, dr_bob, nina
 ):
     consultation = consultation_with_signed_record(alice, dr_bob)
     ultrasound = room()
@@ -105,3 +107,20 @@ def test_the_doctor_orders_and_the_patient_pays_and_books_an_exam_on_a_phone(
     assert ExamSession.objects.get(pk=tomorrow.pk).booked == 1 and ExamSession.objects.get(pk=later.pk).booked == 0
     width = patient.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"the page is wider than the phone: {width}px"
+
+    # The day comes: at the desk the nurse types the code from the patient's phone, then marks the exam done.
+    ExamSession.objects.filter(pk=tomorrow.pk).update(date=local(now()).date())
+    nurse = signed_in(new_phone_context(browser, **DESK), live_server, nina).new_page()
+    nurse.goto(f"{live_server.url}/staff/lab-checkin/")
+    nurse.get_by_test_id("checkin-code").fill("NOT-A-CODE")
+    nurse.get_by_test_id("checkin-submit").click()
+    expect(nurse.get_by_test_id("checkin-error")).to_be_visible()
+    nurse.get_by_test_id("checkin-code").fill(exam.checkin_code.lower())
+    nurse.get_by_test_id("checkin-submit").click()
+    expect(nurse.get_by_test_id("checked-in")).to_contain_text("泌尿系彩超")
+    screenshot(nurse, "labs-6-nurse-check-in")
+    nurse.get_by_test_id("performed").click()
+    expect(nurse.get_by_test_id("checked-in-today").get_by_test_id("order-status")).to_have_attribute(
+        "data-status", "performed"
+    )
+    assert LabOrder.objects.get(pk=exam.pk).status == LabOrder.Status.PERFORMED
