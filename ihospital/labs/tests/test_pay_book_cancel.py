@@ -199,3 +199,29 @@ def test_the_day_before_the_patient_is_reminded_once_with_the_preparation(orders
     assert "憋尿" in reminder.body and exam.checkin_code in reminder.body
     texts = [message.payload["text"] for message in OutboxMessage.objects.filter(topic="sms.send")]
     assert sum("憋尿" in text for text in texts) == 1
+
+
+def test_paying_again_reuses_the_open_payment_order_and_replaces_one_that_ran_out(orders, alice, commit):
+    from ihospital.labs.services import lab_order_checkout
+
+    lab = orders["lab"]
+    with commit():
+        first_url = lab_order_checkout(account=alice, order=lab, actor=Actor.of(alice))
+        assert lab_order_checkout(account=alice, order=lab, actor=Actor.of(alice)) == first_url
+    assert PaymentOrder.objects.filter(payable_id=str(lab.public_id)).count() == 1
+    PaymentOrder.objects.filter(payable_id=str(lab.public_id)).update(expires_at=now() - timedelta(minutes=1))
+    with commit():
+        lab_order_checkout(account=alice, order=lab, actor=Actor.of(alice))
+    statuses = sorted(PaymentOrder.objects.filter(payable_id=str(lab.public_id)).values_list("status", flat=True))
+    assert statuses == ["closed", "created"]
+    lab.refresh_from_db()
+    assert PaymentOrder.objects.get(public_id=lab.payment_order_public_id).status == "created"
+
+
+def test_a_paid_order_cannot_be_paid_again(orders, alice, commit):
+    from ihospital.labs.services import lab_order_checkout
+
+    lab = pay(orders["lab"], alice, commit)
+    assert code_of(partial(lab_order_checkout, account=alice, order=lab, actor=Actor.of(alice))) == (
+        "lab.illegal_transition"
+    )
