@@ -219,7 +219,9 @@ def lab_orders_place(
     lab.question_required, lab.no_signed_diagnosis (the record is not signed, or has no diagnosis: the order
     names one), lab.diagnosis_not_in_record, lab.no_items, lab.too_many_items, lab.unknown_item (a code not in
     the HIS catalogue), lab.catalogue_unavailable; every signature.* refusal of ``document_sign`` (wrong PIN …).
-    Idempotent on ``data.request_id``: orders already written for it are returned, not written again.
+    Idempotent on ``data.request_id``: orders already written for it are returned, not written again. Each
+    order stands alone: should a later one's signing fail (the CA unavailable …), those written stay, and the
+    same form sent again writes only the missing ones.
     Side effects per order: the Signature; the order and its items; a ``lab_order.create`` audit entry; the
     patient's notice (message centre + SMS); the ``labs.his_place`` outbox message.
     """
