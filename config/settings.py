@@ -253,6 +253,7 @@ PATIENT_LOGIN_URL = "/p/sign-in/"
 # Where role_required (ihospital.core.web) sends anonymous visitors, by the roles a page admits; others: LOGIN_URL.
 ROLE_LOGIN_URLS = {"patient": PATIENT_LOGIN_URL}
 WEB_ERROR_TEMPLATE = "web/error.html"  # the page for a DomainError raised by an HTML view
+CSRF_FAILURE_VIEW = "ihospital.web.views.csrf_failure"  # a refused form's page, branded (issue 9, item 11)
 API_PATH_PREFIXES = ["/api/"]  # every error under these is {code, message, fields} JSON (core.web)
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours: 15-minute lock, the same as for SMS codes

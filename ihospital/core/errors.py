@@ -82,6 +82,12 @@ class CoreError:
     INVALID_REQUEST = ErrorCode("core.invalid_request", _("Some fields are missing or invalid."), status=422)
     NOT_AUTHENTICATED = ErrorCode("core.not_authenticated", _("Please sign in."), status=401)
     FORBIDDEN = ErrorCode("core.forbidden", _("You are not allowed to do this."), status=403)
+    # Django's CSRF check refused a form (web.views.csrf_failure): most often a page left open too long.
+    CSRF_FAILED = ErrorCode(
+        "core.csrf_failed",
+        _("This form has expired or was not sent from this site. Go back, reload the page and send it again."),
+        status=403,
+    )
     IDEMPOTENCY_IN_PROGRESS = ErrorCode(
         "core.idempotency_in_progress", _("The same request is still being processed; try again shortly."), status=409
     )

@@ -66,6 +66,12 @@ def permission_denied(request, exception=None):
     return error_response(request, DomainError(CoreError.FORBIDDEN))
 
 
+def csrf_failure(request, reason=""):
+    """settings.CSRF_FAILURE_VIEW: Django's own page is unbranded, in English terms and styled inline
+    (which the Content-Security-Policy blocks)."""
+    return error_response(request, DomainError(CoreError.CSRF_FAILED))
+
+
 def server_error(request):
     """Rendered without the request: what failed may be the database or the session, which the signed-in
     user, the messages and the CSRF token would touch again."""

@@ -70,3 +70,15 @@ def test_a_favicon_is_linked_and_served_also_at_the_root(client):
     assert moved.status_code == 301 and moved["Location"] == "/static/web/favicon.ico"
     icon = client.get(moved["Location"])
     assert icon.status_code == 200 and b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"
+
+
+@pytest.mark.django_db
+def test_a_refused_form_gets_the_branded_403_not_djangos_csrf_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/p/sign-in/", {"phone": "13800000001"})
+    assert response.status_code == 403
+    html = body(response)
+    assert 'data-code="core.csrf_failed"' in html and 'data-testid="error-home"' in html
+    assert "<style" not in html  # Django's own page styles itself inline, which the CSP blocks
+    assert "表单已过期" in html
