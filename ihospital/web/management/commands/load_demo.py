@@ -14,6 +14,7 @@ from ihospital.appointments.services.his import his_match_enqueue
 from ihospital.audit.services import Actor
 from ihospital.core.errors import DomainError
 from ihospital.core.time import now
+from ihospital.fulfilment.demo import load_fulfilment_demo
 from ihospital.labs.demo import load_lab_demo
 from ihospital.prescriptions.demo import load_prescription_demo
 from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile, Slot
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         self._signing()  # outside the transaction: the CA is an outside system
         load_lab_demo(actor=LOADER)  # exam rooms and their bookable sessions (issue 14)
         load_prescription_demo(pin=demo.DEMO_SIGNING_PIN, actor=LOADER)  # one waiting for carol's review (issue 13)
+        load_fulfilment_demo(pin=demo.DEMO_SIGNING_PIN, actor=LOADER)  # alice's released prescription (issue 13)
         self._print_logins()
         self.stdout.write(
             f"A video consultation for alice with dr_bob starts at {timezone.localtime(soon.slot.starts_at):%H:%M}; "
