@@ -226,3 +226,16 @@ def test_an_unknown_code_and_an_edit_after_signing_are_refused_with_codes_and_au
     assert code_of(again) == "record.signed"
     assert AuditEntry.objects.filter(action="record.sign.refused", details__code="record.signed").count() == 1
     assert RecordVersion.objects.get(pk=signed.pk).chief_complaint == "咳嗽、咽痛三天"
+
+
+def test_the_record_is_still_written_after_the_visit_ended_until_it_is_signed(in_progress, can_sign, commit):
+    from ihospital.consultations.services import consultation_complete
+
+    with commit():
+        consultation_complete(doctor=can_sign, consultation=in_progress, actor=Actor.of(can_sign))
+    in_progress.refresh_from_db()
+    assert in_progress.status == "completed"
+    draft = record_open(doctor=can_sign, consultation=in_progress, actor=Actor.of(can_sign))
+    signed = sign(written(draft, can_sign), can_sign)
+    assert signed.status == "signed"
+    assert code_of(lambda: written(signed, can_sign, treatment_advice="补充")) == "record.signed"
