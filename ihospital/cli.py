@@ -99,11 +99,12 @@ def demo(args: argparse.Namespace) -> None:
     for name, value in demo_environment(args.host, args.port, gateway_port).items():
         os.environ.setdefault(name, value)
     _django(["migrate", "--no-input", "-v", "0"])
-    _django(["load_demo", "--base-url", f"http://{args.host}:{args.port}"])
+    # The gateway first: loading the demo already calls the HIS (the drug catalogue, visit persons' matching).
     his_gateway = _start_gateway(gateway_port)
-    print(f"\n  ihospital is starting at http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
-    print(f"  HIS gateway (SOAP, WSDL): http://127.0.0.1:{gateway_port}/his?wsdl\n", flush=True)
     try:
+        _django(["load_demo", "--base-url", f"http://{args.host}:{args.port}"])
+        print(f"\n  ihospital is starting at http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
+        print(f"  HIS gateway (SOAP, WSDL): http://127.0.0.1:{gateway_port}/his?wsdl\n", flush=True)
         _serve(args.host, args.port, with_worker=True)
     finally:
         his_gateway.terminate()

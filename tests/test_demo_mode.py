@@ -83,3 +83,28 @@ def test_the_same_settings_without_the_demo_flag_are_refused(tmp_path):
     result = run(DEPLOY_CHECK, env)
     assert result.returncode != 0
     assert "ihospital.E003" in result.stderr and "ihospital.E007" in result.stderr
+
+
+def test_the_demo_starts_the_his_gateway_before_loading_its_data(monkeypatch):
+    """Loading the demo calls the HIS through the gateway (the drug catalogue, matching visit persons):
+    started after it, the first fresh demo stopped with prescription.catalogue_unavailable."""
+    import argparse
+
+    from ihospital import cli
+
+    steps: list[str] = []
+
+    class Gateway:
+        def terminate(self):
+            steps.append("gateway stopped")
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(cli, "_django", lambda argv: steps.append(argv[0]))
+    monkeypatch.setattr(cli, "_start_gateway", lambda port: steps.append(f"gateway :{port}") or Gateway())
+    monkeypatch.setattr(cli, "_serve", lambda host, port, with_worker: steps.append("serve"))
+    for name in demo_environment("127.0.0.1", 8000, 8200):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test: demo() sets them
+    cli.demo(argparse.Namespace(host="127.0.0.1", port=8000, gateway_port=None))
+    assert steps == ["migrate", "gateway :8200", "load_demo", "serve", "gateway stopped"]
