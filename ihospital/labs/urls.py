@@ -5,6 +5,7 @@ from ihospital.labs import views
 app_name = "labs"
 urlpatterns = [
     path("staff/consultations/<uuid:consultation_id>/lab-orders/", views.order_new, name="order_new"),
+    path("staff/lab-orders/<uuid:order_id>/cancel/", views.order_cancel, name="order_cancel"),
     path("staff/lab-checkin/", views.checkin, name="checkin"),
     path("staff/lab-orders/<uuid:order_id>/performed/", views.performed, name="performed"),
     path("p/lab-orders/", views.my_orders, name="mine"),

@@ -79,6 +79,21 @@ def order_new(request, consultation_id):
     return render(request, "labs/order_new.html", context, status=422 if form.errors else 200)
 
 
+@role_required(Role.DOCTOR)
+@require_POST
+def order_cancel(request, order_id):
+    """The ordering doctor withdraws an order not performed yet (refunded in full if paid)."""
+    actor = _actor(request)
+    order = selectors.access_lab_order(request.user, order_id, actor=actor)
+    reason = request.POST.get("reason", "").strip() or _("Withdrawn by the doctor")
+    try:
+        services.lab_order_cancel(by=request.user, order=order, reason=reason, actor=actor)
+        messages.success(request, _("Order cancelled."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("labs:order_new", consultation_id=order.consultation.public_id)
+
+
 # --- the patient -------------------------------------------------------------------------------------
 @role_required(Role.PATIENT)
 def my_orders(request):

@@ -168,6 +168,12 @@ def _lab_cancel(w: World) -> Call:
     return Call({"order_id": order.public_id}, data={"reason": ""}, status=302, to="/p/lab-orders/")
 
 
+def _lab_withdraw(w: World) -> Call:
+    order = world.lab_orders(w)["exam"]
+    to = f"/staff/consultations/{order.consultation.public_id}/lab-orders/"
+    return Call({"order_id": order.public_id}, data={"reason": "改为线下检查"}, status=302, to=to)
+
+
 NURSE = frozenset({"nurse"})
 
 
@@ -564,6 +570,9 @@ PAGES: dict[str, Page] = {
     # time, shows the check-in code and may cancel; the nurse checks in at the desk and marks it performed.
     "staff/consultations/<uuid:consultation_id>/lab-orders/": Page(
         "labs:order_new", DOCTOR, setup=_consultation(world.in_progress), owners=BOB, intruders=NOT_BOB
+    ),
+    "staff/lab-orders/<uuid:order_id>/cancel/": Page(
+        "labs:order_cancel", DOCTOR, "POST", setup=_lab_withdraw, owners=BOB, intruders=NOT_BOB
     ),
     "staff/lab-checkin/": Page("labs:checkin", NURSE),
     "staff/lab-orders/<uuid:order_id>/performed/": Page(

@@ -225,3 +225,15 @@ def test_a_paid_order_cannot_be_paid_again(orders, alice, commit):
     assert code_of(partial(lab_order_checkout, account=alice, order=lab, actor=Actor.of(alice))) == (
         "lab.illegal_transition"
     )
+
+
+def test_the_ordering_doctor_withdraws_a_paid_order_and_the_patient_is_refunded(orders, alice, dr_bob, dr_erin, commit):
+    lab = pay(orders["lab"], alice, commit)
+    assert code_of(partial(lab_order_cancel, by=dr_erin, order=lab, reason="", actor=Actor.of(dr_erin))) == (
+        "core.not_found"
+    )
+    with commit():
+        assert lab_order_cancel(by=dr_bob, order=lab, reason="改为线下", actor=Actor.of(dr_bob)) == "paid"
+    lab.refresh_from_db()
+    assert lab.status == LabOrder.Status.CANCELLED and lab.refund_requested and lab.cancel_reason == "改为线下"
+    assert Notification.objects.filter(user=alice, kind="lab_order.cancelled").exists()
