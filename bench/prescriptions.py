@@ -2,6 +2,7 @@
 
     uv run python bench/prescriptions.py                  # ~1 minute; no database, no network
     uv run python bench/prescriptions.py --checks 50000 --json out.json
+    uv run python bench/prescriptions.py --http --port 8103   # + the check inside the HTTP request, ~2 min
 
 One process, the shipped rule files and the simulated HIS catalogue (every drug, as the HIS client returns
 them). First the cold start: loading, validating and indexing the nine rule files (done once per process,
@@ -12,7 +13,9 @@ at start-up by the system check). Then, warm:
   c. as b, also rendering every finding's explanation (what a response to the doctor does).
 Each check is timed by the wall clock and by the thread's CPU clock: on a shared machine the wall-clock tail
 is other processes' time slices, the CPU clock is the engine's own cost. Goal: p99 ≤ 5 ms per check.
-Not a test: nothing here asserts. The p99 inside the HTTP request needs the prescriptions API (later).
+With ``--http``, the check inside the whole HTTP request on a served app (bench/_prescriptions_http.py): the
+htmx check endpoint's latency at the client and the check's own time inside it (its Server-Timing header),
+beside a trivial request. Not a test: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -40,7 +43,14 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=20000, help="checks per phase (default 20000)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", type=Path, help="also write every number to this file")
+    parser.add_argument("--http", action="store_true", help="also the check inside the HTTP request (served app)")
+    parser.add_argument("--http-checks", type=int, default=2000, help="check requests (default 2000, 1–20000)")
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: any free one)")
+    parser.add_argument("--db", default="h_rxc", help="database (and role) created and dropped for --http")
+    parser.add_argument("--redis-db", type=int, default=3, help="Redis db for --http (only its own keys removed)")
+    parser.add_argument("--keep", action="store_true", help="keep the --http database (debugging)")
     args = parser.parse_args()
+    args.http_checks = max(1, min(args.http_checks, 20000))
 
     import django
 
@@ -65,6 +75,11 @@ def main() -> None:
     results[PHASES[1]] = _run(rules, drugs, [drafts.random() for _ in range(args.checks)], render=False)
     results[PHASES[2]] = _run(rules, drugs, [drafts.random() for _ in range(args.checks)], render=True)
     _report(results)
+    if args.http:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from _prescriptions_http import measure_http
+
+        results["http"] = measure_http(args)
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
 

@@ -84,7 +84,7 @@ def finding_key(finding: Mapping[str, Any]) -> str:
 def check_now(version: PrescriptionVersion) -> rules.CheckResult | None:
     """The checks of the version's items as they are now (None without items). Raises the engine's coded
     errors, and prescription.catalogue_unavailable."""
-    items = tuple(rule_item(row) for row in version.items.order_by("position"))
+    items = tuple(rule_item(row) for row in version.items.all())  # in position order (Meta.ordering), prefetched
     if not items:
         return None
     return run_check(version, items, catalogue.catalogue())
