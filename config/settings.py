@@ -441,6 +441,11 @@ HIS_PUSH_URL = env("HIS_PUSH_URL", f"{PUBLIC_BASE_URL}/his/push/reports/")
 HIS_PUSH_SECRET = env("HIS_PUSH_SECRET") or _embedded_secret("his_push_secret")
 HIS_PUSH_TOLERANCE_SECONDS = envint("HIS_PUSH_TOLERANCE_SECONDS", 300)
 HIS_PUSH_TRANSPORT = env("HIS_PUSH_TRANSPORT", "httpx.HTTPTransport")  # or ...core.http.InProcessTransport
+# Lab results: a key image's DICOM file larger than this is refused; the HIS is asked about orders it has
+# not pushed a report for after this long; a visit person's HIS report list is read at most this often.
+LABS_DICOM_MAX_BYTES = envint("LABS_DICOM_MAX_BYTES", 20 * 1024 * 1024)
+LABS_REPORT_POLL_AFTER_SECONDS = envint("LABS_REPORT_POLL_AFTER_SECONDS", 300)
+LABS_REPORT_SYNC_SECONDS = envint("LABS_REPORT_SYNC_SECONDS", 300)
 
 # The forwarding gateway (gateway/, its own process). It holds the HIS credentials; the app holds only
 # its own caller password. Callers: "name:password" pairs, comma-separated (*_FILE works); by default

@@ -59,3 +59,28 @@ class LabError:
         status=409,
     )
     ROOM_INVALID = ErrorCode("lab.room_invalid", _("Check the room's name, modality and place."))
+
+
+class ReportError:
+    """Results and reports (报告): what the HIS sends that we refuse, and what a reader or doctor may not do."""
+
+    UNKNOWN_ORDER = ErrorCode(
+        "report.unknown_order", _("No order of this hospital has the request number %(request_no)s."), status=404
+    )
+    PATIENT_MISMATCH = ErrorCode(
+        "report.patient_mismatch", _("The report names another patient than the order %(request_no)s."), status=409
+    )
+    VALUE_WITHOUT_UNIT = ErrorCode(
+        "report.value_without_unit", _("The result %(item)s is a number without its unit: not accepted."), status=422
+    )
+    BAD_FLAG = ErrorCode("report.bad_flag", _("The result %(item)s has an unknown flag %(flag)s."), status=422)
+    EMPTY = ErrorCode("report.empty", _("The report has no results."), status=422)
+    ORDER_HAS_ANOTHER_REPORT = ErrorCode(
+        "report.order_has_another_report",
+        _("The order %(request_no)s already has a report under another number."),
+        status=409,
+    )
+    ALREADY_ACKNOWLEDGED = ErrorCode(
+        "report.already_acknowledged", _("This critical value was already acknowledged."), status=409
+    )
+    NOTE_REQUIRED = ErrorCode("report.note_required", _("Say what was done (up to 300 characters)."))

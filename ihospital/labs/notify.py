@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop, override
 
+from ihospital.consultations.events import desk_group
+from ihospital.core import realtime
 from ihospital.core.i18n import Phrase
 from ihospital.core.time import local
 from ihospital.labs.models import ExamBooking, LabOrder
@@ -99,3 +101,67 @@ def order_cancelled(*, order: LabOrder, refund: bool) -> None:
         else gettext_noop("[ihospital] %(items)s cancelled.")
     )
     _send(order=order, event="cancelled", text=text, params={"items": _names(order)})
+
+
+# --- results and reports (报告) ----------------------------------------------------------------------
+REPORT_TITLES = {
+    "ready": gettext_noop("Your report is ready"),
+    "critical_patient": gettext_noop("Please contact the hospital"),
+    "critical_doctor": gettext_noop("Critical value"),
+}
+
+
+def result_ready(*, report: Any, order: LabOrder) -> None:
+    """The patient: the report of their order is out (message centre and SMS, once per report)."""
+    message = Phrase(
+        gettext_noop("[ihospital] The report of %(items)s for %(name)s is ready. Read it in the app."),
+        params={"items": report.title, "name": order.visit_person.name},
+    )
+    notification_send(
+        user=order.visit_person.account,
+        kind="report.ready",
+        title=Phrase(REPORT_TITLES["ready"]),
+        body=message,
+        link=reverse("labs:report", args=[report.public_id]),
+        dedupe_key=f"report:{report.public_id}:ready",
+        sms_text=message,
+    )
+
+
+def critical_to_patient(*, report: Any, order: LabOrder) -> None:
+    """The patient of a critical value: contact the hospital now (the value itself is the doctor's to explain)."""
+    message = Phrase(
+        gettext_noop(
+            "[ihospital] A result of %(items)s for %(name)s needs attention at once. Please call the hospital "
+            "or come to the emergency department now; your doctor has been told."
+        ),
+        params={"items": report.title, "name": order.visit_person.name},
+    )
+    notification_send(
+        user=order.visit_person.account,
+        kind="report.critical",
+        title=Phrase(REPORT_TITLES["critical_patient"]),
+        body=message,
+        link=reverse("labs:report", args=[report.public_id]),
+        dedupe_key=f"report:{report.public_id}:critical",
+        sms_text=message,
+    )
+
+
+def critical_to_doctor(*, alert: Any, order: LabOrder) -> None:
+    """The ordering doctor, at once: a message (with SMS) and an alert on his open desk, after commit."""
+    doctor = order.doctor
+    params = {"name": order.visit_person.name, "summary": alert.summary}
+    text = gettext_noop("[ihospital] Critical value for %(name)s: %(summary)s. Acknowledge it in the app.")
+    notification_send(
+        user=doctor,
+        kind="report.critical_alert",
+        title=Phrase(REPORT_TITLES["critical_doctor"]),
+        body=Phrase(text, params=params),
+        link=reverse("labs:critical_alert", args=[alert.public_id]),
+        dedupe_key=f"critical_alert:{alert.public_id}",
+        sms_text=Phrase(text, params=params),
+    )
+    with override(doctor.reading_language):
+        desk_text = gettext("Critical value for %(name)s: %(summary)s") % params
+    realtime.publish_on_commit(desk_group(doctor.public_id.hex), {"type": "desk.update", "alert": desk_text})

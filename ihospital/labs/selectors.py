@@ -7,22 +7,35 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
-from ihospital.accounts.models import Role, User
+from ihospital.accounts.models import Role, User, VisitPerson
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import CoreError, DomainError
 from ihospital.integrations import his
 from ihospital.integrations.his.base import ExamCatalogueQuery, ExamItem, HisError
 from ihospital.labs.errors import LabError
-from ihospital.labs.models import ACTIVE_BOOKING, ExamBooking, ExamSession, LabOrder
+from ihospital.labs.models import (
+    ACTIVE_BOOKING,
+    CriticalAlert,
+    ExamBooking,
+    ExamSession,
+    KeyImage,
+    LabOrder,
+    Report,
+    ResultValue,
+)
 from ihospital.records.models import MedicalRecord, RecordVersion
 from ihospital.records.selectors import doctor_has_consulted, signed_versions
 
@@ -142,3 +155,167 @@ def access_checked_in_order(*, user: Any, public_id: UUID | str, actor: Actor) -
 def checked_in_today(*, day_start: Any) -> QuerySet[LabOrder]:
     """Orders checked in since ``day_start``, latest first (the desk's list)."""
     return _with_details(LabOrder.objects.filter(checked_in_at__gte=day_start)).order_by("-checked_in_at")
+
+
+# --- results and reports (报告查询) ------------------------------------------------------------------
+# Who reads a visit person's reports: the patient whose account holds the visit person; a doctor who has
+# consulted the visit person (his patients only; the ordering doctor has, by ordering). Anyone else: not
+# found. Every read is audited (report.read, report.list_read, report.trend_read, report.image_read).
+REPORT_LIST_FIELDS = (
+    "public_id",
+    "visit_person_id",
+    "source",
+    "kind",
+    "title",
+    "his_report_no",
+    "reported_at",
+    "abnormal",
+    "critical",
+)
+REPORTS_PER_PAGE = 30
+
+
+def may_read_reports_of(*, user: Any, person: VisitPerson) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.role == Role.PATIENT:
+        return bool(person.account_id == user.pk)
+    if user.role == Role.DOCTOR:
+        return doctor_has_consulted(doctor=user, visit_person_id=person.pk)
+    return False
+
+
+def _audit_read(actor: Actor, action: str, target: str, **details: Any) -> None:
+    with transaction.atomic():
+        record(actor=actor, action=action, target_type="report", target_id=target, details=details or None)
+
+
+def access_report(user: Any, public_id: UUID | str, *, actor: Actor) -> Report:
+    """The report with its values, key images and alert, if ``user`` may read its visit person's reports;
+    audited. Refuses: core.not_found (missing, malformed id, not allowed: the same answer)."""
+    try:
+        found = (
+            Report.objects.select_related("visit_person", "order__doctor", "critical_alert")
+            .prefetch_related("values", "images")
+            .get(public_id=public_id)
+        )
+    except (Report.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+    if not may_read_reports_of(user=user, person=found.visit_person):
+        raise DomainError(CoreError.NOT_FOUND)
+    _audit_read(actor, "report.read", str(found.public_id))
+    return found
+
+
+def access_visit_person_reports(user: Any, public_id: UUID | str) -> VisitPerson:
+    """The visit person, if ``user`` may read their reports (not audited: the list read is)."""
+    try:
+        person = VisitPerson.objects.get(public_id=public_id)
+    except (VisitPerson.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+    if not may_read_reports_of(user=user, person=person):
+        raise DomainError(CoreError.NOT_FOUND)
+    return person
+
+
+def reports_of(*, user: Any, persons: list[VisitPerson], page: int, actor: Actor) -> Page:
+    """One page of the persons' reports, newest first (two queries, whatever their number); audited.
+    Preconditions: each of ``persons`` was authorised for ``user``."""
+    rows = Report.objects.filter(visit_person__in=persons).only(*REPORT_LIST_FIELDS).order_by("-reported_at", "-id")
+    shown = Paginator(rows, REPORTS_PER_PAGE).get_page(page)
+    names = {person.pk: person.name for person in persons}
+    for report in shown:
+        report.person_name = names[report.visit_person_id]  # type: ignore[attr-defined]  # shown beside each row
+    _audit_read(
+        actor, "report.list_read", ",".join(str(p.public_id) for p in persons), page=shown.number, shown=len(shown)
+    )
+    return shown
+
+
+def patient_persons(user: User) -> list[VisitPerson]:
+    return list(VisitPerson.objects.filter(account=user).order_by("id"))
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    reported_at: datetime
+    value: Decimal
+    flag: str
+    report_id: UUID
+
+
+@dataclass(frozen=True)
+class Trend:
+    code: str
+    name: str
+    unit: str
+    low: Decimal | None
+    high: Decimal | None
+    reference_text: str
+    points: tuple[TrendPoint, ...]
+
+
+def trend_of(*, report: Report, code: str, actor: Actor) -> Trend | None:
+    """The item ``code``'s numeric values over time for the report's visit person (same unit as in this
+    report), oldest first, with this report's reference band; None when there are fewer than two. Audited.
+    Preconditions: ``report`` was fetched by ``access_report``."""
+    current = next((v for v in report.values.all() if v.code == code and v.numeric is not None), None)
+    if current is None:
+        return None
+    rows = (
+        ResultValue.objects.filter(report__visit_person_id=report.visit_person_id, code=code, unit=current.unit)
+        .exclude(numeric=None)
+        .select_related(None)
+        .values_list("report__reported_at", "numeric", "flag", "report__public_id")
+        .order_by("report__reported_at")
+    )
+    points = tuple(TrendPoint(at, value, flag, public_id) for at, value, flag, public_id in rows if value is not None)
+    if len(points) < 2:
+        return None
+    _audit_read(actor, "report.trend_read", str(report.public_id), code=code)
+    return Trend(
+        code, current.name, current.unit, current.reference_low, current.reference_high, current.reference_text, points
+    )
+
+
+def repeated_items(report: Report) -> set[str]:
+    """The codes of this report's numeric items the visit person has in at least one other report."""
+    codes = [v.code for v in report.values.all() if v.numeric is not None]
+    if not codes:
+        return set()
+    counted = (
+        ResultValue.objects.filter(report__visit_person_id=report.visit_person_id, code__in=codes)
+        .exclude(numeric=None)
+        .values("code")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    return {row["code"] for row in counted}
+
+
+def access_key_image(report: Report, position: int, *, actor: Actor) -> KeyImage:
+    """A stored key image of a report already authorised (``access_report``); audited."""
+    image = next((i for i in report.images.all() if i.position == position), None)
+    if image is None or image.status != KeyImage.Status.STORED:
+        raise DomainError(CoreError.NOT_FOUND)
+    _audit_read(actor, "report.image_read", str(report.public_id), position=position)
+    return image
+
+
+def access_critical_alert(user: Any, public_id: UUID | str) -> CriticalAlert:
+    """A critical-value alert, for its doctor only; anyone else: core.not_found."""
+    try:
+        alert = CriticalAlert.objects.select_related("report__visit_person", "doctor").get(public_id=public_id)
+    except (CriticalAlert.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise DomainError(CoreError.NOT_FOUND) from None
+    if not getattr(user, "is_authenticated", False) or alert.doctor_id != user.pk:
+        raise DomainError(CoreError.NOT_FOUND)
+    return alert
+
+
+def open_critical_alerts(doctor: User) -> list[CriticalAlert]:
+    return list(
+        CriticalAlert.objects.filter(doctor=doctor, status=CriticalAlert.Status.OPEN)
+        .select_related("report__visit_person")
+        .order_by("created_at")
+    )

@@ -126,6 +126,10 @@ def _notification(user) -> Call:
     return Call({"notification_id": world.notification(user).public_id}, status=302, to=f"/{area}/messages/")
 
 
+def _report(kind: str = "lab", **params) -> Callable[[World], Call]:
+    return lambda w: Call({"report_id": world.report(w, kind=kind).public_id, **params})
+
+
 def _record(build) -> Callable[[World], Call]:
     return lambda w: Call({"record_id": build(w).record.public_id})
 
@@ -504,6 +508,45 @@ PAGES: dict[str, Page] = {
     "verify/records/<uuid:signature_id>/": Page(
         "records:verify", setup=lambda w: Call({"signature_id": world.record_signed(w).signature.public_id})
     ),
+    # Lab results and reports (issue 14): the patient's list, a doctor's list of his patient's reports, a report
+    # (page, PDF, key image, trend) for the patient and the doctors who consulted them, the critical-value
+    # alert for its doctor; the HIS's push, authenticated by its signature.
+    "p/reports/": Page("labs:reports", PATIENT),
+    "staff/patients/<uuid:person_id>/reports/": Page(
+        "labs:patient_reports",
+        DOCTOR,
+        setup=lambda w: Call({"person_id": world.report(w).visit_person.public_id}),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "reports/<uuid:report_id>/": Page(
+        "labs:report", PATIENT | DOCTOR, setup=_report(), owners=ALICE + BOB, intruders=NOT_ALICE + NOT_BOB
+    ),
+    "reports/<uuid:report_id>/report.pdf": Page(
+        "labs:report_pdf", PATIENT | DOCTOR, setup=_report(), owners=ALICE + BOB, intruders=NOT_ALICE + NOT_BOB
+    ),
+    "reports/<uuid:report_id>/images/<int:position>.png": Page(
+        "labs:report_image",
+        PATIENT | DOCTOR,
+        setup=_report(kind="exam", position=0),
+        owners=ALICE + BOB,
+        intruders=NOT_ALICE + NOT_BOB,
+    ),
+    "reports/<uuid:report_id>/trend/<str:code>/": Page(
+        "labs:report_trend",
+        PATIENT | DOCTOR,
+        setup=_report(code="HbA1c"),
+        owners=ALICE + BOB,
+        intruders=NOT_ALICE + NOT_BOB,
+    ),
+    "staff/critical-alerts/<uuid:alert_id>/": Page(
+        "labs:critical_alert",
+        DOCTOR,
+        setup=lambda w: Call({"alert_id": world.critical_alert(w).public_id}),
+        owners=BOB,
+        intruders=NOT_BOB,
+    ),
+    "his/push/reports/": Page("labs:push_reports", method="POST", setup=lambda w: Call(data=b"{}"), refused=401),
     "staff/": Page("web:staff_home", STAFF),
     "staff/security/": Page("accounts:staff_security", STAFF),
     "staff/sessions/": Page("accounts:staff_sessions", STAFF),

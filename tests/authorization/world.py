@@ -362,3 +362,47 @@ def pickup_pharmacy(w: World):
     from ihospital.fulfilment import selectors
 
     return selectors.pickup_pharmacies().first()
+
+
+def report(w: World, *, kind: str = "lab"):
+    """alice's in-person report (an HbA1c, repeated: a trend; or a CT with a stored key image), of the visit
+    person dr_bob has consulted."""
+    from decimal import Decimal
+
+    from ihospital.core.time import now
+    from ihospital.labs.models import KeyImage, Report, ResultValue
+
+    person = in_progress(w).appointment.visit_person
+    made = []
+    for number in (1, 2):
+        row = Report.objects.create(
+            visit_person=person,
+            source="in_person",
+            kind=kind,
+            his_report_no=f"{kind}-{person.pk}-{number}",
+            his_request_no=f"SQ{number}",
+            title="糖化血红蛋白" if kind == "lab" else "胸部CT平扫",
+            reported_at=datetime(2026, number, 1, tzinfo=UTC),
+            received_at=now(),
+            received_via="fetch",
+        )
+        if kind == "lab":
+            ResultValue.objects.create(
+                report=row, position=0, code="HbA1c", name="糖化血红蛋白", value="6.8", numeric=Decimal("6.8"),
+                unit="%", reference_text="4-6", reference_low=4, reference_high=6, flag="H",
+            )  # fmt: skip
+        else:
+            image = KeyImage(report=row, position=0, image_uid=f"1.2.3.{person.pk}.{number}", status="stored")
+            image.rendered.save("0.png", ContentFile(png()), save=False)
+            image.save()
+        made.append(row)
+    return made[-1]
+
+
+def critical_alert(w: World):
+    from ihospital.core.time import now
+    from ihospital.labs.models import CriticalAlert
+
+    return CriticalAlert.objects.create(
+        report=report(w), doctor=w.dr_bob, summary="血钾 6.8 mmol/L (HH)", created_at=now()
+    )

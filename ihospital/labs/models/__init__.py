@@ -11,5 +11,17 @@ from ihospital.labs.models.orders import (
     LabOrder,
     LabOrderItem,
 )
+from ihospital.labs.models.reports import CriticalAlert, KeyImage, Report, ResultValue
 
-__all__ = ["ACTIVE_BOOKING", "ExamBooking", "ExamRoom", "ExamSession", "LabOrder", "LabOrderItem"]
+__all__ = [
+    "ACTIVE_BOOKING",
+    "CriticalAlert",
+    "ExamBooking",
+    "ExamRoom",
+    "ExamSession",
+    "KeyImage",
+    "LabOrder",
+    "LabOrderItem",
+    "Report",
+    "ResultValue",
+]

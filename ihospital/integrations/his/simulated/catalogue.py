@@ -404,12 +404,15 @@ CRITICAL_EXAM_TEXTS = {
     "ECG": ("心室率180次/分，QRS波宽大畸形，R-R间期匀齐。", "室性心动过速（危急值）。"),
 }
 
-# Key images by modality: the DICOM test files pydicom ships (pydicom.data.get_testdata_file), with the
-# radiologist's caption. The simulated PACS serves each as its own instance (new UIDs, the patient's name).
+# Key images by exam item: the DICOM test files pydicom ships (pydicom.data.get_testdata_file) whose
+# anatomy fits, with the radiologist's caption; an exam without a fitting file has no key image. The
+# simulated PACS serves each as its own instance (new UIDs, the patient's name).
 KEY_IMAGES: dict[str, list[tuple[str, str]]] = {
-    "CT": [("CT_small.dcm", "轴位，软组织窗")],
-    "MR": [("MR_small.dcm", "矢状位 T2WI"), ("examples_overlay.dcm", "腹部轴位")],
-    "US": [("examples_ybr_color.dcm", "心尖四腔心切面")],
+    "JC0002": [("CT_small.dcm", "轴位，软组织窗")],  # chest CT: a thoracic slice
+    "JC0004": [("MR_small.dcm", "矢状位 T2WI")],
+    "JC0006": [("examples_palette.dcm", "灰阶超声切面")],
+    "JC0008": [("examples_ybr_color.dcm", "心尖四腔心切面")],  # a cardiac clip: echocardiography
+    "JC0010": [("examples_palette.dcm", "灰阶超声切面")],
 }
 
 # Who reports, by department (检验者/审核者, 报告医生/审核医生).

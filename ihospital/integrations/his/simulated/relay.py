@@ -44,7 +44,8 @@ def _post(body: bytes) -> tuple[int, str]:
 
 def push_pending(his: SimulatedHis, *, copies: int = 1, limit: int = 20) -> Pushed:
     """Deliver the released reports not yet delivered, oldest first; each ``copies`` times (2: as an
-    integration engine that redelivers after a lost answer). A notice stays pending until a 200."""
+    integration engine that redelivers after a lost answer). A notice stays pending until a 200, or a
+    refusal (4xx) that sending again cannot change (kept with its answer)."""
     delivered = failed = 0
     for notice in his.pending_notices(limit):
         try:
@@ -57,7 +58,9 @@ def push_pending(his: SimulatedHis, *, copies: int = 1, limit: int = 20) -> Push
         answers = [_post(body) for _copy in range(max(1, copies))]
         ok = any(status == 200 for status, _text in answers)
         status, text = answers[-1]
-        his.notice_outcome(notice["notice_id"], delivered=ok, error="" if ok else f"{status} {text}")
+        # A refusal (4xx but a timeout or a rate limit) is final: the same report would be refused again.
+        refused = not ok and 400 <= status < 500 and status not in (408, 429)
+        his.notice_outcome(notice["notice_id"], delivered=ok or refused, error="" if ok else f"{status} {text}")
         if ok:
             delivered += 1
         else:

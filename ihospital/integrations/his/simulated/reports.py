@@ -150,7 +150,7 @@ def _body(rng: random.Random, order: sqlite3.Row, kind: str, outcome: str) -> di
             "file": name,
             "description": caption,
         }
-        for index, (name, caption) in enumerate(catalogue.KEY_IMAGES.get(modality, []))
+        for index, (name, caption) in enumerate(catalogue.KEY_IMAGES.get(codes[0], []))
     ]
     return {
         "modality": modality,

@@ -16,6 +16,7 @@ from ihospital.core.errors import DomainError
 from ihospital.core.time import now
 from ihospital.fulfilment.demo import load_fulfilment_demo
 from ihospital.labs.demo import load_lab_demo
+from ihospital.labs.demo_reports import load_demo_reports
 from ihospital.prescriptions.demo import load_prescription_demo
 from ihospital.scheduling.models import Department, DoctorFee, DoctorProfile, Slot
 from ihospital.scheduling.services import ScheduleInput, schedule_create
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         load_lab_demo(actor=LOADER)  # exam rooms and their bookable sessions (issue 14)
         load_prescription_demo(pin=demo.DEMO_SIGNING_PIN, actor=LOADER)  # one waiting for carol's review (issue 13)
         load_fulfilment_demo(pin=demo.DEMO_SIGNING_PIN, actor=LOADER)  # alice's released prescription (issue 13)
+        self.stdout.write(load_demo_reports() + "\n")  # lab results: alice's reports from the HIS (HIS calls)
         self._print_logins()
         self.stdout.write(
             f"A video consultation for alice with dr_bob starts at {timezone.localtime(soon.slot.starts_at):%H:%M}; "
