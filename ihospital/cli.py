@@ -99,7 +99,8 @@ def demo(args: argparse.Namespace) -> None:
     for name, value in demo_environment(args.host, args.port, gateway_port).items():
         os.environ.setdefault(name, value)
     _django(["migrate", "--no-input", "-v", "0"])
-    # The gateway first: loading the demo already calls the HIS (the drug catalogue, visit persons' matching, alice's lab reports).
+    # The gateway first: loading the demo already calls the HIS (the drug catalogue, visit persons' matching,
+    # alice's lab reports).
     his_gateway = _start_gateway(gateway_port)
     try:
         _django(["load_demo", "--base-url", f"http://{args.host}:{args.port}"])
