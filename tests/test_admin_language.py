@@ -32,9 +32,9 @@ LABELS = [
     "//div[@id='content-main']//caption",
     "//div[@id='content-main']//th[@scope='row']/a",
     "//table[@id='result_list']/thead//th",
-    "//div[@id='changelist-filter']//h2",
-    "//div[@id='changelist-filter']//h3",
-    "//div[@id='changelist-filter']//summary",
+    "//*[@id='changelist-filter']//h2",
+    "//*[@id='changelist-filter']//h3",
+    "//*[@id='changelist-filter']//summary",
     "//select[@name='action']/option",
     "//form//label",
     "//fieldset/h2",
@@ -162,3 +162,11 @@ def test_a_security_alert_is_shown_in_each_administrators_language(secadmin):
 
     with override("en"):
         assert alert.shown_title == "Password guessing against dr_bob"
+
+
+def test_the_notifications_filter_names_each_kind_by_its_title_not_its_code(client, world):
+    signed_in(client, "auditor", "en")
+    page = client.get(reverse("admin:notifications_notification_changelist")).content
+    options = texts(page, ["//*[@id='changelist-filter']//li/a"])
+    assert "Online clinic cancelled" in options
+    assert not [option for option in options if option.startswith(("appointment.", "schedule."))], options
