@@ -10,8 +10,10 @@ The patient's 1,000 reports (lab reports of 1–5 values — a repeated HbA1c, b
 reports) are made through the app's own ingestion service (``report_apply_in_person``). Then, one keep-alive
 connection, requests one after another (latency, not throughput): ``/healthz`` (trivial), the list's first
 and a middle page, a blood-count report page, the HbA1c report page (its trend of ~200 points drawn inline)
-and the HbA1c trend page. Each page's SQL query count is measured once in the setup process (Django's
-CaptureQueriesContext on the same URL), with 1,000 reports and again with 10, to show it does not grow.
+and the HbA1c trend page; beside them the patient's home page ``/p/``, an ordinary signed-in page, for
+reference (what every page costs: session, middleware, base template). Each page's SQL query count is
+measured once in the setup process (Django's CaptureQueriesContext on the same URL), with 1,000 reports
+and again with 10, to show it does not grow.
 Goal: a fixed number of queries whatever the number of reports, p99 ≤ 3× the trivial request's.
 Not a test: nothing asserts.
 """
@@ -110,6 +112,7 @@ def setup(out: Path, count: int) -> None:
         cbc = reports.filter(title="血常规（五分类）").first()
         hba1c = reports.filter(title="糖化血红蛋白").first()
         return {
+            "patient_home (reference)": "/p/",
             "list": "/p/reports/",
             "list_page_10": "/p/reports/?page=10",
             "report_cbc": f"/reports/{cbc.public_id}/",

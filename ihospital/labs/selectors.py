@@ -23,6 +23,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from ihospital.accounts.models import Role, User, VisitPerson
 from ihospital.audit.services import Actor, record
 from ihospital.core.errors import CoreError, DomainError
+from ihospital.core.time import local
 from ihospital.integrations import his
 from ihospital.integrations.his.base import ExamCatalogueQuery, ExamItem, HisError
 from ihospital.labs.errors import LabError
@@ -173,6 +174,7 @@ REPORT_LIST_FIELDS = (
     "critical",
 )
 REPORTS_PER_PAGE = 30
+TREND_MAX_POINTS = 60  # years of a test repeated monthly; more would not be readable on a phone
 
 
 def may_read_reports_of(*, user: Any, person: VisitPerson) -> bool:
@@ -195,7 +197,7 @@ def access_report(user: Any, public_id: UUID | str, *, actor: Actor) -> Report:
     audited. Refuses: core.not_found (missing, malformed id, not allowed: the same answer)."""
     try:
         found = (
-            Report.objects.select_related("visit_person", "order__doctor", "critical_alert")
+            Report.objects.select_related("visit_person", "critical_alert")
             .prefetch_related("values", "images")
             .get(public_id=public_id)
         )
@@ -218,14 +220,44 @@ def access_visit_person_reports(user: Any, public_id: UUID | str) -> VisitPerson
     return person
 
 
+@dataclass(frozen=True)
+class ReportRow:
+    """One line of a report list: plain values, so the page renders without model instances."""
+
+    public_id: UUID
+    title: str
+    kind: str
+    kind_label: str
+    source_label: str
+    day: date
+    person_name: str
+    abnormal: bool
+    critical: bool
+
+
 def reports_of(*, user: Any, persons: list[VisitPerson], page: int, actor: Actor) -> Page:
-    """One page of the persons' reports, newest first (two queries, whatever their number); audited.
-    Preconditions: each of ``persons`` was authorised for ``user``."""
-    rows = Report.objects.filter(visit_person__in=persons).only(*REPORT_LIST_FIELDS).order_by("-reported_at", "-id")
+    """One page of the persons' reports, newest first, as ``ReportRow``s (two queries, whatever their
+    number); audited. Preconditions: each of ``persons`` was authorised for ``user``."""
+    rows = (
+        Report.objects.filter(visit_person__in=persons).order_by("-reported_at", "-id").values_list(*REPORT_LIST_FIELDS)
+    )
     shown = Paginator(rows, REPORTS_PER_PAGE).get_page(page)
     names = {person.pk: person.name for person in persons}
-    for report in shown:
-        report.person_name = names[report.visit_person_id]  # type: ignore[attr-defined]  # shown beside each row
+    kinds, sources = dict(Report.Kind.choices), dict(Report.Source.choices)
+    shown.object_list = [
+        ReportRow(
+            public_id=public_id,
+            title=title,
+            kind=kind,
+            kind_label=str(kinds[kind]),
+            source_label=str(sources[source]),
+            day=local(reported_at).date(),
+            person_name=names[person_id],
+            abnormal=abnormal,
+            critical=critical,
+        )
+        for public_id, person_id, source, kind, title, _number, reported_at, abnormal, critical in shown.object_list
+    ]
     _audit_read(
         actor, "report.list_read", ",".join(str(p.public_id) for p in persons), page=shown.number, shown=len(shown)
     )
@@ -257,7 +289,8 @@ class Trend:
 
 def trend_of(*, report: Report, code: str, actor: Actor) -> Trend | None:
     """The item ``code``'s numeric values over time for the report's visit person (same unit as in this
-    report), oldest first, with this report's reference band; None when there are fewer than two. Audited.
+    report; the latest TREND_MAX_POINTS), oldest first, with this report's reference band; None when there
+    are fewer than two. Audited.
     Preconditions: ``report`` was fetched by ``access_report``."""
     current = next((v for v in report.values.all() if v.code == code and v.numeric is not None), None)
     if current is None:
@@ -267,9 +300,11 @@ def trend_of(*, report: Report, code: str, actor: Actor) -> Trend | None:
         .exclude(numeric=None)
         .select_related(None)
         .values_list("report__reported_at", "numeric", "flag", "report__public_id")
-        .order_by("report__reported_at")
+        .order_by("-report__reported_at")[:TREND_MAX_POINTS]
     )
-    points = tuple(TrendPoint(at, value, flag, public_id) for at, value, flag, public_id in rows if value is not None)
+    points = tuple(
+        TrendPoint(at, value, flag, public_id) for at, value, flag, public_id in reversed(rows) if value is not None
+    )
     if len(points) < 2:
         return None
     _audit_read(actor, "report.trend_read", str(report.public_id), code=code)

@@ -33,4 +33,4 @@ def reports_poll() -> int:
 def reports_sync(person_id: int) -> int:
     from ihospital.accounts.models import VisitPerson
 
-    return services.reports_sync(person=VisitPerson.objects.get(pk=person_id))
+    return services.reports_sync(person=VisitPerson.objects.get(pk=person_id), force=True)  # claimed by the caller

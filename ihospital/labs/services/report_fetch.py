@@ -78,10 +78,10 @@ def reports_sync_due(*, person: VisitPerson) -> bool:
 def reports_sync_soon(*, person: VisitPerson) -> None:
     """Read the visit person's HIS report list in the background when it is due (a page asks: the HIS
     call is not made while the page waits)."""
-    if reports_sync_due(person=person):
+    if person.his_patient_id and cache.add(_sync_key(person), 1, timeout=settings.LABS_REPORT_SYNC_SECONDS):
         from ihospital.labs import tasks  # the task module imports the services
 
-        tasks.reports_sync(person.pk)
+        tasks.reports_sync(person.pk)  # claimed here: one task per interval, however many pages ask
 
 
 def reports_sync(*, person: VisitPerson, force: bool = False) -> int:

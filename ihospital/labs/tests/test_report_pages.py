@@ -145,3 +145,8 @@ def test_the_list_costs_the_same_queries_for_a_few_reports_or_many(alice_reports
     with CaptureQueriesContext(connection) as many:
         assert client.get("/p/reports/?page=2").status_code == 200
     assert len(few) == len(many)
+
+
+def test_the_doctor_finds_the_patients_reports_from_the_consultation_room(alice_reports, in_progress, dr_bob):
+    page = client_of(dr_bob).get(f"/staff/consultations/{in_progress.public_id}/").content.decode()
+    assert f"/staff/patients/{alice_reports.public_id}/reports/" in page
