@@ -150,3 +150,25 @@ def test_the_list_costs_the_same_queries_for_a_few_reports_or_many(alice_reports
 def test_the_doctor_finds_the_patients_reports_from_the_consultation_room(alice_reports, in_progress, dr_bob):
     page = client_of(dr_bob).get(f"/staff/consultations/{in_progress.public_id}/").content.decode()
     assert f"/staff/patients/{alice_reports.public_id}/reports/" in page
+
+
+def test_a_long_trend_shows_its_latest_values(alice_reports, alice):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from ihospital.labs.models import ResultValue
+    from ihospital.labs.selectors import TREND_MAX_POINTS
+
+    latest = hba1c_latest(alice_reports)
+    more_reports(alice_reports, TREND_MAX_POINTS)
+    extra = Report.objects.filter(his_report_no__startswith="EXTRA").order_by("his_report_no")
+    for n, report in enumerate(extra):
+        Report.objects.filter(pk=report.pk).update(reported_at=latest.reported_at - timedelta(days=1000 + n))
+        ResultValue.objects.create(
+            report=report, position=0, code="HbA1c", name="糖化血红蛋白", value="7.0", numeric=Decimal("7.0"),
+            unit="%", reference_text="4-6", reference_low=4, reference_high=6, flag="H",
+        )  # fmt: skip
+    trend = selectors.trend_of(report=latest, code="HbA1c", actor=Actor.of(alice))
+    assert len(trend.points) == TREND_MAX_POINTS and trend.points[-1].reported_at == latest.reported_at
+    dates = [point.reported_at for point in trend.points]
+    assert dates == sorted(dates) and str(trend.points[-1].value.normalize()) == "6.3"
