@@ -36,6 +36,9 @@ class FulfilmentError:
     CALLBACK_UNKNOWN = ErrorCode(
         "fulfilment.callback_unknown_shipment", _("The courier callback names no shipment of ours."), status=404
     )
+    CALLBACK_DUPLICATE = ErrorCode(
+        "fulfilment.callback_duplicate", _("This courier update was received before; it is applied once."), status=200
+    )
     CALLBACK_MISMATCH = ErrorCode(
         "fulfilment.callback_mismatch", _("The courier callback contradicts the shipment it names."), status=409
     )

@@ -60,8 +60,9 @@ def courier_callback_receive(*, headers: dict[str, str], body: bytes) -> Respons
 
     Call it outside any transaction. The raw callback is stored first (kept whatever happens next); the
     signature is verified before anything of the body is read; the shipment must exist and the waybill
-    match. Applied at most once per event id: a duplicate or replayed update gets the success answer and
-    changes nothing. Rejected (signature, malformed, unknown shipment, mismatch): outcome ``rejected`` with
+    match. Applied at most once per event id: a duplicate or replayed update gets the success answer,
+    changes nothing and is audited ``courier.callback_duplicate`` (code fulfilment.callback_duplicate).
+    Rejected (signature, malformed, unknown shipment, mismatch): outcome ``rejected`` with
     the code, audited ``courier.callback_rejected``, the courier's failure answer. A crash while applying
     rolls back (outcome ``failed``, 500: the courier retries).
     """
@@ -144,6 +145,15 @@ def _apply(*, note: CourierCallback, event: CourierEvent) -> str:
                 location=event.location,
             )
     except IntegrityError:
+        # A repeat or a replay of an update already applied: answered as a success (else the courier retries
+        # for ever), changing nothing, and kept in the trail with its code.
+        record(
+            actor=courier_actor(),
+            action="courier.callback_duplicate",
+            target_type="shipment",
+            target_id=str(shipment.public_id),
+            details={"code": FulfilmentError.CALLBACK_DUPLICATE.code, "event_id": event.event_id},
+        )
         return Outcome.DUPLICATE
     if not shipment.waybill_no:
         Shipment.objects.filter(pk=shipment.pk, waybill_no="").update(waybill_no=event.waybill_no)

@@ -78,6 +78,8 @@ def test_a_duplicate_push_is_applied_once(placed, commit):
     assert CourierCallback.objects.filter(outcome=CourierCallback.Outcome.DUPLICATE).count() == 1
     assert TrackingEvent.objects.filter(shipment=placed).count() == 1
     assert AuditEvent.objects.filter(action="shipment.picked_up").count() == 1
+    duplicate = AuditEvent.objects.get(action="courier.callback_duplicate")
+    assert duplicate.details["code"] == "fulfilment.callback_duplicate"
 
 
 def test_a_replayed_update_freshly_signed_is_applied_once(placed, commit):

@@ -119,3 +119,11 @@ def test_the_doctor_voids_from_the_page(client, dr_bob, released):
     assert answer.status_code == 302
     released.refresh_from_db()
     assert released.status == S.VOID and released.void_reason == "改用其他药物"
+
+
+def test_the_prescriber_finds_the_void_button_on_the_prescription_page(client, dr_bob, carol, released):
+    client.force_login(dr_bob)
+    page = client.get(f"/staff/prescriptions/{released.public_id}/").content.decode()
+    assert f'href="/staff/prescriptions/{released.public_id}/void/"' in page
+    client.force_login(carol)
+    assert 'data-testid="rx-void"' not in client.get(f"/staff/prescriptions/{released.public_id}/").content.decode()
