@@ -13,8 +13,11 @@ def patient_link(prescription: Any) -> str:
     return f"/p/prescriptions/{prescription.public_id}/"
 
 
-def notify_patient(*, prescription: Any, event: str, title: str, body: str, **params: Any) -> None:
-    """One message per prescription and event (``dedupe_key``): a retried step never sends twice."""
+def notify_patient(
+    *, prescription: Any, event: str, title: str, body: str, occurrence: str = "", **params: Any
+) -> None:
+    """One message per prescription and event (and ``occurrence``: which parcel's failure), by its dedupe key:
+    a retried step never sends twice."""
     account = prescription.visit_person.account
     params = {"name": prescription.visit_person.name, **params}
     notification_send(
@@ -23,6 +26,6 @@ def notify_patient(*, prescription: Any, event: str, title: str, body: str, **pa
         title=Phrase(title),
         body=Phrase(body, params=params),
         link=patient_link(prescription),
-        dedupe_key=f"prescription:{prescription.public_id}:{event}",
+        dedupe_key=f"rx:{prescription.public_id.hex}:{event}{occurrence}",
         sms_text=Phrase(body, params=params),
     )

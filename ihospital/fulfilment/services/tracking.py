@@ -47,7 +47,8 @@ def shipment_moved(*, shipment: Shipment, status: str, actor: Actor) -> None:
     else:
         notify_patient(
             prescription=prescription,
-            event=f"delivery_failed:{shipment.public_id}",
+            event="delivery_failed",
+            occurrence=f":{shipment.order_no.rsplit('-', 1)[-1]}",
             title=gettext_noop("Delivery failed"),
             body=gettext_noop(
                 "[ihospital] The courier could not deliver %(name)s's medicine. The pharmacy will send it again."
