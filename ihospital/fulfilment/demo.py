@@ -22,7 +22,7 @@ from ihospital.audit.services import Actor
 from ihospital.consultations.models import Consultation
 from ihospital.core.time import now
 from ihospital.fulfilment import services
-from ihospital.fulfilment.models import Address
+from ihospital.fulfilment.models import Address, Pharmacy
 from ihospital.integrations.his import HisError
 from ihospital.prescriptions import rules
 from ihospital.prescriptions import services as rx
@@ -47,10 +47,11 @@ def load_fulfilment_demo(*, pin: str, actor: Actor) -> Prescription | None:
 
     Preconditions: outside any transaction (records and prescriptions are signed); dr_bob's and carol's
     signing PIN is ``pin``."""
-    try:
-        services.pharmacies_sync(actor=actor)
-    except HisError:
-        pass  # the patient's page reads them again when the HIS answers
+    if not Pharmacy.objects.exists():  # loading the demo again changes nothing (a daily task keeps them in step)
+        try:
+            services.pharmacies_sync(actor=actor)
+        except HisError:
+            pass  # the patient's page reads them again when the HIS answers
     alice, bob, carol = (User.objects.filter(username=name).first() for name in ("alice", "dr_bob", "carol"))
     if alice is None or bob is None or carol is None:
         return None

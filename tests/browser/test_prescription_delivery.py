@@ -9,10 +9,7 @@ import pytest
 from django.conf import settings as configured
 from playwright.sync_api import expect
 
-from ihospital.audit.services import Actor
-from ihospital.fulfilment import services
 from ihospital.fulfilment.tests import conftest as fulfilment
-from ihospital.fulfilment.tests.conftest import address_input
 from ihospital.prescriptions.models import Prescription
 from tests.browser.test_registration import (  # noqa: F401 (sandbox_over_http: an autouse fixture)
     sandbox_over_http,
@@ -45,7 +42,6 @@ def courier_over_http(settings, live_server):
 def test_alice_pays_chooses_delivery_and_sees_it_delivered(
     browser, new_phone_context, live_server, screenshot, alice, carol, released, pharmacies
 ):
-    services.address_create(account=alice, data=address_input(), actor=Actor.of(alice))
     phone = signed_in(new_phone_context(browser), live_server, alice).new_page()
     phone.goto(f"{live_server.url}/p/")
     phone.get_by_test_id("go-prescriptions").click()
@@ -55,6 +51,17 @@ def test_alice_pays_chooses_delivery_and_sees_it_delivered(
     expect(phone.get_by_test_id("verify-link").first.locator("svg")).to_be_visible()
     screenshot(phone, "rx-released")
 
+    # Her address book is empty: she adds her address from the prescription and comes back to it.
+    phone.get_by_test_id("add-address").click()
+    phone.locator("#id_recipient").fill("艾丽斯")
+    phone.locator("#id_phone").fill("138 0000 0001")
+    phone.locator("#id_province").select_option("上海市")
+    phone.locator("#id_city").fill("上海市")
+    phone.locator("#id_district").fill("徐汇区")
+    phone.locator("#id_detail").fill("宛平南路 600 号 3 号楼 502 室")
+    screenshot(phone, "address-form")
+    phone.get_by_test_id("save").click()
+    expect(phone.get_by_test_id("address-select")).to_contain_text("宛平南路 600 号")
     phone.locator("#m-delivery").check()
     phone.get_by_test_id("choose").click()
     expect(phone.get_by_test_id("chosen")).to_contain_text("宛平南路 600 号")

@@ -11,6 +11,7 @@ from ihospital.core.errors import DomainError
 from ihospital.core.time import now
 from ihospital.fulfilment.errors import FulfilmentError
 from ihospital.fulfilment.models import Address, Fulfilment, Pharmacy
+from ihospital.fulfilment.services.pharmacies import delivery_pharmacy
 from ihospital.payments.models import PaymentOrder
 from ihospital.payments.selectors import payment_order_for_payable
 from ihospital.payments.services import payment_order_create
@@ -42,8 +43,6 @@ def fulfilment_choose(
     fulfilment.pharmacy_unavailable. Audited ``prescription.fulfilment_chosen``.
     """
     _payable_now(prescription)
-    from ihospital.fulfilment.services.pharmacies import delivery_pharmacy
-
     if method == Fulfilment.Method.DELIVERY:
         if address is None:
             raise DomainError(FulfilmentError.ADDRESS_NEEDED)
