@@ -184,20 +184,28 @@ def test_a_timeout_is_retried_then_transient(cloud, settings):
 
 
 @pytest.mark.parametrize(
-    ("authorization", "code"),
+    ("make_authorization", "code"),
+    # the headers are made when each test runs, not when the suite is collected: a token made at collection
+    # could expire before a slow run reaches its test
     [
-        (None, "missing_token"),
-        ("", "missing_token"),
-        ("Basic aGVsbG86d29ybGQ=", "missing_token"),
-        ("Bearer not-a-jwt", "invalid_token"),
-        ("Bearer " + jwt.encode(claims(), "forged-secret-of-at-least-32-bytes!!", algorithm="HS256"), "invalid_token"),
-        ("Bearer " + jwt.encode(claims(exp=int(time.time()) - 1), SECRET, algorithm="HS256"), "token_expired"),
-        ("Bearer " + jwt.encode({"api_key": API_KEY, "org_id": ORG_ID}, SECRET, algorithm="HS256"), "invalid_token"),
-        ("Bearer " + jwt.encode(claims(api_key="someone-else"), SECRET, algorithm="HS256"), "invalid_api_key"),
-        ("Bearer " + jwt.encode(claims(org_id="org-9999"), SECRET, algorithm="HS256"), "invalid_org"),
-        ("Bearer " + hs512_token(), "invalid_token"),
-        ("Bearer " + jwt.encode(claims(), SECRET, algorithm="HS256", headers={"typ": "JWS"}), "invalid_token"),
-        ("Bearer " + f"{b64url({'alg': 'none', 'typ': 'JWT'})}.{b64url(claims())}.", "invalid_token"),
+        (lambda: None, "missing_token"),
+        (lambda: "", "missing_token"),
+        (lambda: "Basic aGVsbG86d29ybGQ=", "missing_token"),
+        (lambda: "Bearer not-a-jwt", "invalid_token"),
+        (
+            lambda: "Bearer " + jwt.encode(claims(), "forged-secret-of-at-least-32-bytes!!", algorithm="HS256"),
+            "invalid_token",
+        ),
+        (lambda: "Bearer " + jwt.encode(claims(exp=int(time.time()) - 1), SECRET, algorithm="HS256"), "token_expired"),
+        (
+            lambda: "Bearer " + jwt.encode({"api_key": API_KEY, "org_id": ORG_ID}, SECRET, algorithm="HS256"),
+            "invalid_token",
+        ),
+        (lambda: "Bearer " + jwt.encode(claims(api_key="someone-else"), SECRET, algorithm="HS256"), "invalid_api_key"),
+        (lambda: "Bearer " + jwt.encode(claims(org_id="org-9999"), SECRET, algorithm="HS256"), "invalid_org"),
+        (lambda: "Bearer " + hs512_token(), "invalid_token"),
+        (lambda: "Bearer " + jwt.encode(claims(), SECRET, algorithm="HS256", headers={"typ": "JWS"}), "invalid_token"),
+        (lambda: "Bearer " + f"{b64url({'alg': 'none', 'typ': 'JWT'})}.{b64url(claims())}.", "invalid_token"),
     ],
     ids=[
         "missing",
@@ -214,8 +222,8 @@ def test_a_timeout_is_retried_then_transient(cloud, settings):
         "alg-none",
     ],
 )
-def test_the_sandbox_refuses_tokens_it_did_not_issue(cloud, authorization, code):
-    status, answer = post_raw("get", authorization=authorization)
+def test_the_sandbox_refuses_tokens_it_did_not_issue(cloud, make_authorization, code):
+    status, answer = post_raw("get", authorization=make_authorization())
     assert status == 401
     assert answer["code"] == code and answer["message"]
 
