@@ -129,4 +129,13 @@ def test_doctor_writes_pharmacist_returns_doctor_revises_pharmacist_approves(
         pharmacist.locator("[data-testid=rx-version][data-status=approved] [data-testid=rx-signature]")
     ).to_have_count(2)
     screenshot(pharmacist, "rx-3-approved-two-signatures")
+
+    # Both pages fit a 360 px phone.
+    for page, path in ((doctor, f"/staff/consultations/{consultation.public_id}/prescription/"), (pharmacist, None)):
+        page.set_viewport_size({"width": 360, "height": 740})
+        if path:
+            page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{page.url} is wider than the phone: {width}px"
+    screenshot(pharmacist, "rx-4-phone-review")
     assert violations == [], "the Content-Security-Policy blocked something"
