@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 
 from ihospital.accounts.models import PrivacyConsent, SmsCode, User, VisitPerson
 from ihospital.core.time import now
@@ -152,3 +153,20 @@ def test_a_reload_within_the_resend_cool_down_keeps_the_code_field_and_the_wait(
     SmsCode.objects.update(expires_at=now())
     expired = client.get("/p/sign-in/").content.decode()
     assert 'name="code"' not in expired  # nothing left to enter: back to "send code"
+
+
+def test_the_patient_home_leads_to_every_function_a_patient_has(alice):
+    """Reports were reachable only by typing their address; every patient function has its way in."""
+    client = Client()
+    client.force_login(alice)
+    home = client.get("/p/").content.decode()
+    for name in (
+        "appointments:find_doctor",
+        "appointments:mine",
+        "records:mine",
+        "labs:mine",
+        "labs:reports",
+        "fulfilment:prescriptions",
+    ):
+        assert f'href="{reverse(name)}"' in home, name
+        assert client.get(reverse(name)).status_code == 200, name
