@@ -208,3 +208,13 @@ def test_the_pharmacy_console_lists_by_state_and_acts(client, carol, delivery_pa
     client.post(f"/staff/pharmacy/{delivery_paid.public_id}/ship/", {"state": "dispensed"})
     delivery_paid.refresh_from_db()
     assert delivery_paid.status == S.SHIPPED
+
+
+def test_the_patient_reads_how_to_take_each_drug_in_words_not_the_prescribers_abbreviations(
+    client, alice, released, settings
+):
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(alice)
+    page = client.get(f"/p/prescriptions/{released.public_id}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "每日一次 · 口服" in page  # the builder's items are taken qd, po
+    assert " qd " not in page and " po " not in page

@@ -24,6 +24,7 @@ from ihospital.integrations.his import HisError
 from ihospital.payments.services import payment_checkout
 from ihospital.prescriptions.models import Prescription
 from ihospital.prescriptions.selectors import access_prescription, released_version
+from ihospital.prescriptions.selectors.review import labels as review_labels
 
 
 def qr_svg(data: str) -> str:
@@ -68,7 +69,7 @@ def prescription(request, prescription_id):
     context = {
         "rx": rx,
         "version": version,
-        "items": [(item, format_fen(item.amount_fen)) for item in version.items.all()] if version else [],
+        "items": _items(version),
         "amount": format_fen(rx.amount_fen),
         "signatures": _signatures(request, version) if version else [],
         "fulfilment": fulfilment,
@@ -80,6 +81,23 @@ def prescription(request, prescription_id):
         "Method": Fulfilment.Method,
     }
     return render(request, "fulfilment/prescription.html", context)
+
+
+def _items(version) -> list[tuple]:
+    """Each item with its price and its frequency and route in words ("每日一次 · 口服"), not the
+    prescriber's abbreviations ("qd po"), which a patient is not expected to read."""
+    if version is None:
+        return []
+    frequencies, routes = review_labels()
+    return [
+        (
+            item,
+            format_fen(item.amount_fen),
+            frequencies.get(item.frequency, item.frequency),
+            routes.get(item.route, item.route),
+        )
+        for item in version.items.all()
+    ]
 
 
 @role_required(Role.PATIENT)
