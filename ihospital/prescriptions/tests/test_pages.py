@@ -123,3 +123,10 @@ def test_the_review_queue_socket_tells_pharmacists_of_a_submission(in_progress, 
         await socket.close()
 
     async_to_sync(scenario)()
+
+
+def test_the_review_queue_says_awaiting_review_not_the_waiting_rooms_word(in_progress, signed_record, dr_bob, carol):
+    version = added(dr_bob, opened(dr_bob, in_progress), amlodipine())
+    submitted(dr_bob, version, {})
+    page = signed_in(carol).get("/staff/prescriptions/review/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "待审核 (" in page and "候诊中" not in page
