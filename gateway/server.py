@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 from waitress.server import create_server
@@ -49,7 +50,19 @@ def _server(host: str, port: int, threads: int, app: object | None = None) -> ob
     )
 
 
+def _preload() -> None:
+    """The HIS backend's module may name work to do once before listening (``preload()``: the simulated
+    HIS imports pydicom, ~1 s, which its first ExamImage would otherwise pay)."""
+    from django.conf import settings
+
+    module = import_module(settings.GATEWAY_HIS_BACKEND.rsplit(".", 1)[0])
+    preload = getattr(module, "preload", None)
+    if callable(preload):
+        preload()
+
+
 def serve(host: str, port: int, threads: int) -> None:
+    _preload()
     server = _server(host, port, threads)
     logger.warning("HIS gateway listening on http://%s:%s/his (WSDL: ?wsdl)", host, server.effective_port)  # type: ignore[attr-defined]
     server.run()  # type: ignore[attr-defined]

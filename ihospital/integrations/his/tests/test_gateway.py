@@ -201,3 +201,24 @@ def test_his_refusals_keep_their_codes_through_the_gateway(post):
     body = "<tns:VisitHistory><tns:request><tns:patient_id>99999999</tns:patient_id></tns:request></tns:VisitHistory>"
     response = post(envelope(body))
     assert fault_code(response) == "Client.his.not_found"
+
+
+def test_the_gateway_process_preloads_its_simulated_his_before_it_listens(monkeypatch, settings):
+    """`ihospital gateway` (the demo's gateway) runs the backend module's preload() before listening: the
+    simulated HIS imports pydicom then, not during the first ExamImage call (it took seconds in the demo)."""
+    from gateway import server
+    from ihospital.integrations.his import simulated
+
+    settings.GATEWAY_HIS_BACKEND = "ihospital.integrations.his.simulated.configured"
+    steps = []
+
+    class Listening:
+        effective_port = 0
+
+        def run(self):
+            steps.append("listening")
+
+    monkeypatch.setattr(simulated, "preload", lambda: steps.append("preloaded"))
+    monkeypatch.setattr(server, "_server", lambda *args: Listening())
+    server.serve("127.0.0.1", 0, 1)
+    assert steps == ["preloaded", "listening"]
