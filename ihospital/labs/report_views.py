@@ -90,6 +90,21 @@ def report_detail(request, report_id):
     return render(request, "labs/reports/detail.html", context)
 
 
+def _trend_rows(trend: selectors.Trend) -> list[dict]:
+    """The trend's values for its list, newest first, as plain text (one address computed for all)."""
+    url = selectors.report_urls()
+    return [
+        {
+            "url": url(point.report_id),
+            "day": local(point.reported_at).date().isoformat(),
+            "value": point.value.normalize(),
+            "flag": point.flag,
+            "critical": point.flag in ("HH", "LL"),
+        }
+        for point in reversed(trend.points)
+    ]
+
+
 @role_required(Role.PATIENT, Role.DOCTOR)
 def report_trend(request, report_id, code):
     actor = _actor(request)
@@ -98,6 +113,7 @@ def report_trend(request, report_id, code):
     if trend is None:
         raise DomainError(CoreError.NOT_FOUND)
     context = {"base_template": _base(request), "report": report, "trend": trend, "chart": _chart(trend)}
+    context["rows"] = _trend_rows(trend)
     return render(request, "labs/reports/trend.html", context)
 
 
