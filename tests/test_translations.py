@@ -30,6 +30,7 @@ def test_compiled_catalogue_contains_every_source_message():
     with CATALOGUE.with_suffix(".mo").open("rb") as compiled:
         catalog = gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
     compiled_ids = {key[0] if isinstance(key, tuple) else key for key in catalog}
+    compiled_ids = {key.split("\x04", 1)[-1] for key in compiled_ids}  # a msgctxt is compiled as "context\x04msgid"
     source_ids = set(re.findall(r'^msgid "(.+)"$', CATALOGUE.read_text(encoding="utf-8"), flags=re.M))
     source_ids = {bytes(i, "utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8") for i in source_ids}
     assert source_ids - compiled_ids == set()
