@@ -102,7 +102,8 @@ def test_the_doctor_orders_and_the_patient_pays_and_books_an_exam_on_a_phone(
     expect(patient.get_by_test_id("checkin-code")).to_have_text(exam.checkin_code)
     qr = patient.locator("[data-testid=checkin] img")
     expect(qr).to_be_visible()
-    assert qr.evaluate("(img) => img.naturalWidth") > 0  # the QR code is an image that loads
+    # the QR code is an image that loads (waited for: under load it can still be on its way when visible)
+    patient.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     screenshot(patient, "labs-5-patient-booked")
     assert ExamSession.objects.get(pk=tomorrow.pk).booked == 1 and ExamSession.objects.get(pk=later.pk).booked == 0
     width = patient.evaluate("document.documentElement.scrollWidth")
