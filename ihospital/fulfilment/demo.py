@@ -9,28 +9,30 @@ alice also gets a home address in her book, and the pickup pharmacies are read f
 
 from __future__ import annotations
 
-import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-from django.utils import timezone
-
-from ihospital.accounts.models import User, VisitPerson
-from ihospital.appointments.models import Appointment
+from ihospital.accounts.models import User
 from ihospital.audit.services import Actor
-from ihospital.consultations.models import Consultation
-from ihospital.core.time import now
 from ihospital.fulfilment import services
 from ihospital.fulfilment.models import Address, Pharmacy
 from ihospital.integrations.his import HisError
 from ihospital.prescriptions import rules
 from ihospital.prescriptions import services as rx
 from ihospital.prescriptions.models import Prescription, PrescriptionVersion
-from ihospital.records.services import RecordContent, record_draft_save, record_open, record_sign
-from ihospital.scheduling.models import Slot
+from ihospital.records.demo import PastVisit, past_visit, record_signed
+from ihospital.records.services import RecordContent
 
 COMPLAINT = "高血压复诊：血压控制平稳，降压药快用完，申请续方并送药到家。"
+RECORD = RecordContent(
+    chief_complaint=COMPLAINT,
+    present_illness="原发性高血压病史 3 年，服用氨氯地平 5 mg 每日一次，家中血压 125-135/80-85 mmHg。",
+    past_history="无药物过敏史。",
+    examination_notes="视频下精神好，自测血压 128/82 mmHg，心率 70 次/分。",
+    diagnoses=["I10"],
+    treatment_advice="继续氨氯地平 5 mg 每日一次，低盐饮食，规律运动。",
+    follow_up_advice="一月后复诊；血压高于 140/90 或头晕胸闷随时就诊。",
+)
 HOME = services.AddressInput(
     recipient="艾丽斯",
     phone="13800000001",
@@ -57,13 +59,15 @@ def load_fulfilment_demo(*, pin: str, actor: Actor) -> Prescription | None:
         return None
     if not Address.objects.filter(account=alice, retired_at__isnull=True).exists():
         services.address_create(account=alice, data=HOME, actor=Actor.of(alice))
-    consultation = _visit(alice, bob)
+    day = date.today() - timedelta(days=2)
+    visit = PastVisit(COMPLAINT, day, time(15, 0), prior_visit_date=day - timedelta(days=60), last_free_slot=True)
+    consultation = past_visit(patient=alice, doctor=bob, visit=visit)
     if consultation is None:
         return None
     existing = Prescription.objects.filter(consultation=consultation).exclude(status=Prescription.Status.DRAFT).first()
     if existing is not None and existing.status != Prescription.Status.SUBMITTED:
         return existing
-    _signed_record(consultation, bob, pin)
+    record_signed(consultation=consultation, doctor=bob, pin=pin, content=RECORD)
     version = rx.prescription_open(doctor=bob, consultation=consultation, actor=Actor.of(bob))
     if version.status == PrescriptionVersion.Status.DRAFT:
         item = rules.Item("YP00001", Decimal(5), "mg", "qd", "po", 7)  # 苯磺酸氨氯地平片 5mg×7片
@@ -75,66 +79,3 @@ def load_fulfilment_demo(*, pin: str, actor: Actor) -> Prescription | None:
             doctor=bob, version=version, revision=version.revision, reasons={}, pin=pin, actor=Actor.of(bob)
         )
     return rx.prescription_approve(pharmacist=carol, version=version, pin=pin, actor=Actor.of(carol))
-
-
-def _visit(alice: User, bob: User) -> Consultation | None:
-    """Demo only: alice's completed visit with dr_bob two days ago (a free slot of his moved there)."""
-    existing = Consultation.objects.filter(patient=alice, doctor=bob, appointment__complaint=COMPLAINT).first()
-    if existing is not None:
-        return existing
-    slot = Slot.objects.filter(schedule__doctor__user=bob, schedule__category="video", status="free").last()
-    person = VisitPerson.objects.filter(account=alice, removed_at__isnull=True).order_by("pk").first()
-    if slot is None or person is None:
-        return None
-    day = date.today() - timedelta(days=2)
-    starts = timezone.make_aware(datetime.combine(day, time(15, 0)))
-    with transaction.atomic():
-        Slot.objects.filter(pk=slot.pk).update(
-            starts_at=starts, ends_at=starts + timedelta(minutes=10), status="booked"
-        )
-        appointment = Appointment.objects.create(
-            account=alice,
-            visit_person=person,
-            schedule=slot.schedule,
-            slot=slot,
-            status=Appointment.Status.COMPLETED,
-            complaint=COMPLAINT,
-            prior_visit_date=day - timedelta(days=60),
-            prior_hospital="本院心血管内科门诊",
-            prior_diagnosis="原发性高血压 1 级",
-            fee_fen=0,
-            hold_expires_at=starts,
-            prior_diagnosis_confirmed=True,
-            reviewed_by=bob,
-            reviewed_at=starts - timedelta(days=1),
-        )
-        return Consultation.objects.create(
-            appointment=appointment,
-            doctor=bob,
-            patient=alice,
-            status=Consultation.Status.COMPLETED,
-            queue_token=secrets.token_hex(8),
-            checked_in_at=starts - timedelta(minutes=5),
-            called_at=starts,
-            started_at=starts,
-            ended_at=min(now(), starts + timedelta(minutes=12)),
-        )
-
-
-def _signed_record(consultation: Consultation, bob: User, pin: str) -> None:
-    version = record_open(doctor=bob, consultation=consultation, actor=Actor.of(bob))
-    if version.is_signed:
-        return
-    content = RecordContent(
-        chief_complaint=COMPLAINT,
-        present_illness="原发性高血压病史 3 年，服用氨氯地平 5 mg 每日一次，家中血压 125-135/80-85 mmHg。",
-        past_history="无药物过敏史。",
-        examination_notes="视频下精神好，自测血压 128/82 mmHg，心率 70 次/分。",
-        diagnoses=["I10"],
-        treatment_advice="继续氨氯地平 5 mg 每日一次，低盐饮食，规律运动。",
-        follow_up_advice="一月后复诊；血压高于 140/90 或头晕胸闷随时就诊。",
-    )
-    version = record_draft_save(
-        doctor=bob, version=version, content=content, revision=version.revision, actor=Actor.of(bob)
-    )
-    record_sign(doctor=bob, version=version, revision=version.revision, pin=pin, actor=Actor.of(bob))

@@ -8,25 +8,27 @@ why — then signed and submitted it. Everything after the visit goes through th
 
 from __future__ import annotations
 
-import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-from django.utils import timezone
-
-from ihospital.accounts.models import User, VisitPerson
-from ihospital.appointments.models import Appointment
+from ihospital.accounts.models import User
 from ihospital.audit.services import Actor
-from ihospital.consultations.models import Consultation
-from ihospital.core.time import now
 from ihospital.prescriptions import rules, services
 from ihospital.prescriptions.models import Prescription, PrescriptionVersion
 from ihospital.prescriptions.selectors.checks import finding_key
-from ihospital.records.services import RecordContent, record_draft_save, record_open, record_sign
-from ihospital.scheduling.models import Slot
+from ihospital.records.demo import PastVisit, past_visit, record_signed
+from ihospital.records.services import RecordContent
 
 COMPLAINT = "高血压复诊：近一月家中血压 135/85 左右，无头晕胸闷，要求续开降压药。"
+RECORD = RecordContent(
+    chief_complaint=COMPLAINT,
+    present_illness="原发性高血压病史 3 年，规律服用氨氯地平 5 mg 每日一次，血压控制尚可。",
+    past_history="高脂血症，服用阿托伐他汀。",
+    examination_notes="视频下精神好，自测血压 132/84 mmHg，心率 72 次/分。",
+    diagnoses=["I10"],
+    treatment_advice="继续原方案降压、调脂治疗，低盐饮食，规律运动。",
+    follow_up_advice="一月后复诊，血压高于 140/90 或不适随时就诊。",
+)
 REASON = "既往高脂血症（外院诊断），长期服用阿托伐他汀，血脂达标，续用。"
 
 
@@ -44,10 +46,12 @@ def load_prescription_demo(*, pin: str, actor: Actor) -> Prescription | None:
     ).first()
     if waiting is not None:
         return waiting.prescription
-    consultation = _yesterdays_visit(alice, bob)
+    yesterday = date.today() - timedelta(days=1)
+    visit = PastVisit(COMPLAINT, yesterday, time(10, 0), prior_visit_date=yesterday - timedelta(days=90))
+    consultation = past_visit(patient=alice, doctor=bob, visit=visit)
     if consultation is None:
         return None
-    _signed_record(consultation, bob, pin)
+    record_signed(consultation=consultation, doctor=bob, pin=pin, content=RECORD)
     version = services.prescription_open(doctor=bob, consultation=consultation, actor=Actor.of(bob))
     if version.status != PrescriptionVersion.Status.DRAFT:
         return version.prescription
@@ -64,66 +68,3 @@ def load_prescription_demo(*, pin: str, actor: Actor) -> Prescription | None:
         doctor=bob, version=version, revision=version.revision, reasons=reasons, pin=pin, actor=Actor.of(bob)
     )
     return version.prescription
-
-
-def _yesterdays_visit(alice: User, bob: User) -> Consultation | None:
-    """Demo only: alice's completed visit with dr_bob yesterday (a free slot of his moved there)."""
-    existing = Consultation.objects.filter(patient=alice, doctor=bob, appointment__complaint=COMPLAINT).first()
-    if existing is not None:
-        return existing
-    slot = Slot.objects.filter(schedule__doctor__user=bob, schedule__category="video", status="free").first()
-    person = VisitPerson.objects.filter(account=alice, removed_at__isnull=True).order_by("pk").first()
-    if slot is None or person is None:
-        return None
-    yesterday = date.today() - timedelta(days=1)
-    starts = timezone.make_aware(datetime.combine(yesterday, time(10, 0)))
-    with transaction.atomic():
-        Slot.objects.filter(pk=slot.pk).update(
-            starts_at=starts, ends_at=starts + timedelta(minutes=10), status="booked"
-        )
-        appointment = Appointment.objects.create(
-            account=alice,
-            visit_person=person,
-            schedule=slot.schedule,
-            slot=slot,
-            status=Appointment.Status.COMPLETED,
-            complaint=COMPLAINT,
-            prior_visit_date=yesterday - timedelta(days=90),
-            prior_hospital="本院心血管内科门诊",
-            prior_diagnosis="原发性高血压 1 级",
-            fee_fen=0,
-            hold_expires_at=starts,
-            prior_diagnosis_confirmed=True,
-            reviewed_by=bob,
-            reviewed_at=starts - timedelta(days=1),
-        )
-        return Consultation.objects.create(
-            appointment=appointment,
-            doctor=bob,
-            patient=alice,
-            status=Consultation.Status.COMPLETED,
-            queue_token=secrets.token_hex(8),
-            checked_in_at=starts - timedelta(minutes=5),
-            called_at=starts,
-            started_at=starts,
-            ended_at=min(now(), starts + timedelta(minutes=12)),
-        )
-
-
-def _signed_record(consultation: Consultation, bob: User, pin: str) -> None:
-    version = record_open(doctor=bob, consultation=consultation, actor=Actor.of(bob))
-    if version.is_signed:
-        return
-    content = RecordContent(
-        chief_complaint=COMPLAINT,
-        present_illness="原发性高血压病史 3 年，规律服用氨氯地平 5 mg 每日一次，血压控制尚可。",
-        past_history="高脂血症，服用阿托伐他汀。",
-        examination_notes="视频下精神好，自测血压 132/84 mmHg，心率 72 次/分。",
-        diagnoses=["I10"],
-        treatment_advice="继续原方案降压、调脂治疗，低盐饮食，规律运动。",
-        follow_up_advice="一月后复诊，血压高于 140/90 或不适随时就诊。",
-    )
-    version = record_draft_save(
-        doctor=bob, version=version, content=content, revision=version.revision, actor=Actor.of(bob)
-    )
-    record_sign(doctor=bob, version=version, revision=version.revision, pin=pin, actor=Actor.of(bob))
