@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings as configured
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from ihospital.fulfilment.tests import conftest as fulfilment
 from ihospital.prescriptions.models import Prescription
@@ -30,26 +30,72 @@ commit = fulfilment.commit
 
 @pytest.fixture(autouse=True)
 def courier_over_http(settings, live_server):
-    """The courier sandbox as it runs outside tests: its pushes reach the live server over HTTP, a step
+    courier_pushes_over_http(settings, live_server.url)
+
+
+def courier_pushes_over_http(settings, url: str) -> None:
+    """The courier sandbox as it runs outside tests: its pushes reach the server at ``url`` over HTTP, a step
     every few seconds (tests let the time pass)."""
     settings.COURIER_PROVIDER = "ihospital.integrations.courier.sandbox.provider.SandboxCourier"
     settings.COURIER_SANDBOX_TRANSPORT = configured.COURIER_SANDBOX_TRANSPORT
     settings.COURIER_SANDBOX_STEP_SECONDS = 5
-    settings.PUBLIC_BASE_URL = live_server.url
+    settings.PUBLIC_BASE_URL = url
 
 
-@pytest.mark.browser
-def test_alice_pays_chooses_delivery_and_sees_it_delivered(
-    browser, new_phone_context, live_server, screenshot, alice, carol, released, pharmacies
-):
-    phone = signed_in(new_phone_context(browser), live_server, alice).new_page()
-    phone.goto(f"{live_server.url}/p/")
+def alice_opens_her_released_prescription(phone: Page, url: str, screenshot) -> None:
+    """From her home page, alice opens her (only) prescription: released, with both signatures."""
+    phone.goto(f"{url}/p/")
     phone.get_by_test_id("go-prescriptions").click()
     phone.get_by_test_id("prescription-row").first.click()
     expect(phone.get_by_test_id("rx-status")).to_have_attribute("data-status", "released")
     expect(phone.get_by_test_id("signer")).to_have_count(2)
     expect(phone.get_by_test_id("verify-link").first.locator("svg")).to_be_visible()
     screenshot(phone, "rx-released")
+
+
+def delivered_after_alice_pays_and_carol_ships(
+    phone: Page, desk: Page, url: str, prescription: Prescription, address: str, screenshot
+) -> None:
+    """On her prescription's page, alice chooses delivery to her address (``address``: its street, already
+    selected there) and pays at
+    the sandbox cashier; carol (``desk``, signed in) dispenses it and hands it to the courier from the
+    pharmacy console; the courier sandbox pushes its route over HTTP as time passes; alice sees it delivered."""
+    expect(phone.get_by_test_id("address-select")).to_contain_text(address)
+    phone.locator("#m-delivery").check()
+    phone.get_by_test_id("choose").click()
+    expect(phone.get_by_test_id("chosen")).to_contain_text(address)
+    phone.get_by_test_id("pay").click()
+    phone.get_by_test_id("sandbox-confirm").click()
+    expect(phone.get_by_test_id("rx-status")).to_have_attribute("data-status", "paid")
+    screenshot(phone, "rx-paid")
+
+    # The pharmacy: carol dispenses it and hands it to the courier from her console.
+    mine = f"[data-prescription='{prescription.public_id}']"
+    desk.goto(f"{url}/staff/")
+    desk.get_by_test_id("go-pharmacy").click()
+    desk.locator(mine).get_by_test_id("dispense").click()
+    desk.get_by_test_id("tab-dispensed").click()
+    desk.locator(mine).get_by_test_id("ship").click()
+    desk.get_by_test_id("tab-shipped").click()
+    expect(desk.locator(mine).get_by_test_id("shipment-status")).to_be_visible()
+    screenshot(desk, "pharmacy-console")
+
+    # The courier picks it up, carries it and delivers it; its signed pushes reach the server over HTTP.
+    assert time_passes(60) >= 3
+    phone.reload()
+    expect(phone.get_by_test_id("rx-status")).to_have_attribute("data-status", "delivered")
+    expect(phone.get_by_test_id("tracking-event")).to_have_count(3)
+    expect(phone.get_by_test_id("shipment-status")).to_have_attribute("data-status", "delivered")
+    screenshot(phone, "rx-delivered")
+    assert Prescription.objects.get(pk=prescription.pk).status == Prescription.Status.DELIVERED
+
+
+@pytest.mark.browser
+def test_alice_adds_her_address_from_the_prescription_pays_for_delivery_and_sees_it_delivered(
+    browser, new_phone_context, live_server, screenshot, alice, carol, released, pharmacies
+):
+    phone = signed_in(new_phone_context(browser), live_server, alice).new_page()
+    alice_opens_her_released_prescription(phone, live_server.url, screenshot)
 
     # Her address book is empty: she adds her address from the prescription and comes back to it.
     phone.get_by_test_id("add-address").click()
@@ -61,36 +107,9 @@ def test_alice_pays_chooses_delivery_and_sees_it_delivered(
     phone.locator("#id_detail").fill("宛平南路 600 号 3 号楼 502 室")
     screenshot(phone, "address-form")
     phone.get_by_test_id("save").click()
-    expect(phone.get_by_test_id("address-select")).to_contain_text("宛平南路 600 号")
-    phone.locator("#m-delivery").check()
-    phone.get_by_test_id("choose").click()
-    expect(phone.get_by_test_id("chosen")).to_contain_text("宛平南路 600 号")
-    phone.get_by_test_id("pay").click()
-    phone.get_by_test_id("sandbox-confirm").click()
-    expect(phone.get_by_test_id("rx-status")).to_have_attribute("data-status", "paid")
-    screenshot(phone, "rx-paid")
 
-    # The pharmacy: carol dispenses it and hands it to the courier from her console.
     desk = signed_in(new_phone_context(browser), live_server, carol).new_page()
-    desk.goto(f"{live_server.url}/staff/")
-    desk.get_by_test_id("go-pharmacy").click()
-    desk.locator(f"[data-prescription='{released.public_id}']").get_by_test_id("dispense").click()
-    desk.get_by_test_id("tab-dispensed").click()
-    desk.locator(f"[data-prescription='{released.public_id}']").get_by_test_id("ship").click()
-    desk.get_by_test_id("tab-shipped").click()
-    expect(
-        desk.locator(f"[data-prescription='{released.public_id}']").get_by_test_id("shipment-status")
-    ).to_be_visible()
-    screenshot(desk, "pharmacy-console")
-
-    # The courier picks it up, carries it and delivers it; its signed pushes reach us over HTTP.
-    assert time_passes(60) >= 3
-    phone.reload()
-    expect(phone.get_by_test_id("rx-status")).to_have_attribute("data-status", "delivered")
-    expect(phone.get_by_test_id("tracking-event")).to_have_count(3)
-    expect(phone.get_by_test_id("shipment-status")).to_have_attribute("data-status", "delivered")
-    screenshot(phone, "rx-delivered")
-    assert Prescription.objects.get(pk=released.pk).status == Prescription.Status.DELIVERED
+    delivered_after_alice_pays_and_carol_ships(phone, desk, live_server.url, released, "宛平南路 600 号", screenshot)
 
 
 @pytest.mark.browser

@@ -2,7 +2,9 @@
 above the maximum warns and needs a reason, signs with the PIN; the prescription appears live in carol's
 review queue; carol reads the findings, the reason and the signed record and returns it with a coded reason;
 the doctor revises it as a new version and resubmits; carol approves, signing too, and it is released.
-(The fulfilment side extends this to the patient paying and choosing delivery.)
+Then alice, on her phone, opens it, chooses delivery to her address and pays at the sandbox cashier; carol
+dispenses it and ships it from the pharmacy console; the courier sandbox's pushes reach the server over HTTP;
+alice sees it delivered (the same steps as tests/browser/test_prescription_delivery.py, shared).
 
 Served by uvicorn in this process (tests/browser/asgi_server.py): the review queue is live over a WebSocket.
 """
@@ -12,14 +14,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from huey.contrib.djhuey import HUEY
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from ihospital.audit.services import Actor
+from ihospital.fulfilment import services as fulfilment
+from ihospital.fulfilment.tests.conftest import address_input
 from ihospital.prescriptions.models import Prescription
 from ihospital.signatures import services as signatures
 from tests.browser.asgi_server import AsgiServer
+from tests.browser.conftest import PHONE
 from tests.browser.test_consultation import DESK, signed_in_context
 from tests.browser.test_lab_orders import PIN, consultation_with_signed_record
+from tests.browser.test_prescription_delivery import (
+    alice_opens_her_released_prescription,
+    courier_pushes_over_http,
+    delivered_after_alice_pays_and_carol_ships,
+)
+from tests.browser.test_registration import cashier_over_http
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +39,17 @@ def asgi_server() -> Iterator[AsgiServer]:
     server = AsgiServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def sandboxes_over_http(settings, asgi_server):
+    """The payment and courier sandboxes as outside tests: their notifications reach ``asgi_server`` over HTTP
+    (huey immediate; what is scheduled for later waits for ``time_passes``)."""
+    cashier_over_http(settings, asgi_server.url)
+    courier_pushes_over_http(settings, asgi_server.url)
+    HUEY.flush()
+    yield
+    HUEY.flush()
 
 
 def watched(context: BrowserContext, violations: list[str]) -> BrowserContext:
@@ -40,10 +63,19 @@ def watched(context: BrowserContext, violations: list[str]) -> BrowserContext:
     return context
 
 
+def settled(writer) -> None:
+    """Wait until htmx has finished settling what it last swapped in: it wires a new element's triggers
+    (the drug search's ``input``, the item form's submit) only then, so typing earlier would go unheard."""
+    expect(writer.page.locator(".htmx-settling")).to_have_count(0)
+
+
 def add_drug(writer, *, query: str, code: str, dose: str, frequency: str) -> None:
+    settled(writer)
     writer.get_by_test_id("rx-drug-query").fill(query)
     writer.locator(f"[data-testid=rx-drug][data-code={code}]").click()
     form = writer.get_by_test_id("rx-item-form")
+    expect(form).to_be_visible()
+    settled(writer)
     form.get_by_test_id("rx-dose").fill(dose)
     form.get_by_test_id("rx-unit").select_option("mg")
     form.get_by_test_id("rx-frequency").select_option(frequency)
@@ -53,8 +85,8 @@ def add_drug(writer, *, query: str, code: str, dose: str, frequency: str) -> Non
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_doctor_writes_pharmacist_returns_doctor_revises_pharmacist_approves(
-    browser: Browser, asgi_server, screenshot, alice, dr_bob, carol
+def test_doctor_writes_pharmacist_returns_doctor_revises_pharmacist_approves_alice_pays_and_it_is_delivered(
+    browser: Browser, asgi_server, sandboxes_over_http, screenshot, alice, dr_bob, carol
 ):
     consultation = consultation_with_signed_record(alice, dr_bob)
     signatures.credential_issue(holder=carol, actor=Actor.system("test"))
@@ -138,4 +170,13 @@ def test_doctor_writes_pharmacist_returns_doctor_revises_pharmacist_approves(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"{page.url} is wider than the phone: {width}px"
     screenshot(pharmacist, "rx-4-phone-review")
+
+    # alice, on her phone (her address already in her book), pays for delivery; carol ships; it arrives.
+    fulfilment.pharmacies_sync(actor=Actor.system("test"))
+    fulfilment.address_create(account=alice, data=address_input(), actor=Actor.of(alice))
+    phone = watched(signed_in_context(browser, asgi_server, alice, **PHONE), violations).new_page()
+    alice_opens_her_released_prescription(phone, asgi_server.url, screenshot)
+    delivered_after_alice_pays_and_carol_ships(
+        phone, pharmacist, asgi_server.url, prescription, "宛平南路 600 号", screenshot
+    )
     assert violations == [], "the Content-Security-Policy blocked something"

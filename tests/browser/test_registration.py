@@ -41,14 +41,20 @@ DESK = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_tou
 def sandbox_over_http(settings, live_server):
     """The sandbox as it runs outside tests (the root conftest makes it answer in process, at once): it
     reaches the live server over HTTP, and a refund stays pending until time passes."""
-    settings.PUBLIC_BASE_URL = live_server.url
+    cashier_over_http(settings, live_server.url)
+    HUEY.flush()
+    yield
+    HUEY.flush()
+
+
+def cashier_over_http(settings, url: str) -> None:
+    """Point the payment sandbox at the server at ``url``, its notifications going over HTTP as outside tests
+    (``settings``: pytest-django's fixture, restored after the test)."""
+    settings.PUBLIC_BASE_URL = url
     settings.PAYMENT_PROVIDER = "ihospital.integrations.payproviders.sandbox.provider.SandboxPayProvider"
     settings.PAYMENT_SANDBOX_TRANSPORT = configured.PAYMENT_SANDBOX_TRANSPORT
     settings.PAYMENT_SANDBOX_RETRY_FACTOR = configured.PAYMENT_SANDBOX_RETRY_FACTOR
     settings.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS = configured.PAYMENT_SANDBOX_REFUND_DELAY_SECONDS
-    HUEY.flush()
-    yield
-    HUEY.flush()
 
 
 def time_passes(seconds: float = 60) -> int:
