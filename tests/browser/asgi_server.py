@@ -65,3 +65,5 @@ class AsgiServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        # and a fresh one for whatever runs next (a WebSocket test on its own loop), for the same reason
+        channel_layers.backends.clear()
