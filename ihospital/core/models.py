@@ -1,8 +1,11 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ihospital.core.errors import DomainError, ErrorCode
 from ihospital.core.ids import PublicIdModel
 
 
@@ -76,3 +79,25 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.key}"
+
+
+class KeptQuerySet(models.QuerySet):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise DomainError(self.model.not_deletable)  # type: ignore[attr-defined]  # a KeptModel's queryset
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class KeptModel(PublicIdModel):
+    """A clinical row: no ``delete()`` on the instance or on any queryset (ARCHITECTURE §4.9). A subclass
+    names the coded refusal its app gives (``not_deletable``)."""
+
+    not_deletable: ErrorCode
+
+    objects = KeptQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise DomainError(self.not_deletable)

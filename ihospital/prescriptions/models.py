@@ -16,28 +16,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ihospital.core import models as core_models
 from ihospital.core.errors import DomainError
-from ihospital.core.ids import PublicIdModel
 from ihospital.prescriptions.errors import PrescriptionError
 
 
-class KeptQuerySet(models.QuerySet):
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise DomainError(PrescriptionError.NOT_DELETABLE)
-
-    delete.queryset_only = True  # type: ignore[attr-defined]
-
-
-class KeptModel(PublicIdModel):
-    """A clinical row: no ``delete()`` on the instance or on any queryset (ARCHITECTURE §4.9)."""
-
-    objects = KeptQuerySet.as_manager()
+class KeptModel(core_models.KeptModel):
+    not_deletable = PrescriptionError.NOT_DELETABLE
 
     class Meta:
         abstract = True
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise DomainError(PrescriptionError.NOT_DELETABLE)
 
 
 class Prescription(KeptModel):

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ihospital.core import models as core_models
 from ihospital.core.errors import DomainError
 from ihospital.core.ids import PublicIdModel
 from ihospital.records.errors import RecordError
@@ -35,23 +36,11 @@ CONTENT_FIELDS = (*TEXT_FIELDS, "diagnoses")
 TEXT_LIMIT = 4000
 
 
-class KeptQuerySet(models.QuerySet):
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise DomainError(RecordError.NOT_DELETABLE)
-
-    delete.queryset_only = True  # type: ignore[attr-defined]
-
-
-class KeptModel(PublicIdModel):
-    """A clinical row: no ``delete()`` on the instance or on any queryset (ARCHITECTURE §4.9)."""
-
-    objects = KeptQuerySet.as_manager()
+class KeptModel(core_models.KeptModel):
+    not_deletable = RecordError.NOT_DELETABLE
 
     class Meta:
         abstract = True
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise DomainError(RecordError.NOT_DELETABLE)
 
 
 class MedicalRecord(KeptModel):
