@@ -21,6 +21,84 @@ from datetime import date, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
 from ihospital.core.outbox import DeliveryError
+from ihospital.integrations.his.base.exams import (
+    ExamCatalogue as ExamCatalogue,
+)
+from ihospital.integrations.his.base.exams import (
+    ExamCatalogueQuery as ExamCatalogueQuery,
+)
+from ihospital.integrations.his.base.exams import (
+    ExamImage as ExamImage,
+)
+from ihospital.integrations.his.base.exams import (
+    ExamImageQuery as ExamImageQuery,
+)
+from ihospital.integrations.his.base.exams import (
+    ExamItem as ExamItem,
+)
+from ihospital.integrations.his.base.exams import (
+    ExamOrder as ExamOrder,
+)
+from ihospital.integrations.his.base.exams import (
+    ExamOrderQuery as ExamOrderQuery,
+)
+from ihospital.integrations.his.base.exams import (
+    ExamOrderRequest as ExamOrderRequest,
+)
+from ihospital.integrations.his.base.exams import (
+    ExamReport as ExamReport,
+)
+from ihospital.integrations.his.base.exams import (
+    KeyImageRef as KeyImageRef,
+)
+from ihospital.integrations.his.base.exams import (
+    LabReport as LabReport,
+)
+from ihospital.integrations.his.base.exams import (
+    PatientReports as PatientReports,
+)
+from ihospital.integrations.his.base.exams import (
+    PatientReportsQuery as PatientReportsQuery,
+)
+from ihospital.integrations.his.base.exams import (
+    ReportSummary as ReportSummary,
+)
+from ihospital.integrations.his.base.exams import (
+    ResultItem as ResultItem,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    CancelDispenseRequest as CancelDispenseRequest,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    DispenseItem as DispenseItem,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    DispenseRequest as DispenseRequest,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    DispenseTicket as DispenseTicket,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    Drug as Drug,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    DrugCatalogue as DrugCatalogue,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    DrugQuery as DrugQuery,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    PharmacyList as PharmacyList,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    PharmacyQuery as PharmacyQuery,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    PharmacySite as PharmacySite,
+)
+from ihospital.integrations.his.base.pharmacy import (
+    Stock as Stock,
+)
 
 Sex = Literal["male", "female"]
 Period = Literal["morning", "afternoon", "evening"]
@@ -179,245 +257,6 @@ class VisitHistory:
 
 
 # --- 药品目录 / 库存 ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DrugQuery:
-    keyword: str = ""  # in the generic or trade name, or the code
-    offset: int = 0
-    limit: int = 50
-
-
-@dataclass(frozen=True)
-class Stock:
-    pharmacy_code: str
-    pharmacy_name: str
-    quantity: int
-
-
-@dataclass(frozen=True)
-class Drug:
-    code: str
-    generic_name: str
-    trade_name: str
-    form: str  # 剂型
-    strength: str  # 规格
-    package: str  # 包装
-    unit: str
-    price_fen: int
-    controlled_class: str  # "" or 麻醉/精一/精二/毒性/放射
-    antibiotic_grade: int  # 0: not an antibiotic; 1 非限制, 2 限制, 3 特殊使用
-    children_ok: bool
-    stock: tuple[Stock, ...] = ()
-
-
-@dataclass(frozen=True)
-class DrugCatalogue:
-    total: int
-    drugs: tuple[Drug, ...] = ()
-
-
-# --- 药房 / 处方发药 (the pharmacies, and a paid online prescription sent to one) ------------------------
-@dataclass(frozen=True)
-class PharmacyQuery:
-    pickup_only: bool = True  # only those where online patients may pick up their medicine
-
-
-@dataclass(frozen=True)
-class PharmacySite:
-    code: str
-    name: str
-    address: str
-    hours: str  # as the pharmacy writes it: "周一至周日 08:00-17:30"
-    phone: str
-    pickup: bool
-
-
-@dataclass(frozen=True)
-class PharmacyList:
-    pharmacies: tuple[PharmacySite, ...] = ()
-
-
-@dataclass(frozen=True)
-class DispenseItem:
-    drug_code: str
-    quantity: int  # packages
-
-
-@dataclass(frozen=True)
-class DispenseRequest:
-    """A paid, pharmacist-approved online prescription transferred to an HIS pharmacy, which reserves the
-    stock (decrements it) and answers with its dispensing number (发药单号)."""
-
-    transaction_id: str
-    patient_id: str
-    prescription_no: str  # our prescription's public id
-    pharmacy_code: str
-    doctor_code: str
-    pharmacist_code: str
-    method: str  # "delivery" | "pickup"
-    amount_fen: int
-    trade_no: str  # the payment's transaction id
-    items: tuple[DispenseItem, ...]
-
-
-@dataclass(frozen=True)
-class CancelDispenseRequest:
-    """The prescription was voided after it reached the pharmacy: its reserved stock goes back."""
-
-    transaction_id: str
-    prescription_no: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class DispenseTicket:
-    dispense_no: str
-    prescription_no: str
-    pharmacy_code: str
-    transaction_id: str
-
-
-# --- 检验检查 ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExamCatalogueQuery:
-    kind: str = ""  # "" (both), "lab" (检验, LIS) or "exam" (检查, PACS)
-
-
-@dataclass(frozen=True)
-class ExamItem:
-    code: str
-    name: str
-    kind: str
-    price_fen: int
-    specimen: str  # a lab test's specimen, an exam's modality
-    department: str
-    # The patient's guide (检查须知), shown with the order: what to do before, where, when.
-    preparation: str = ""
-    place: str = ""
-    hours: str = ""
-
-
-@dataclass(frozen=True)
-class ExamCatalogue:
-    items: tuple[ExamItem, ...] = ()
-
-
-@dataclass(frozen=True)
-class ExamOrderRequest:
-    transaction_id: str
-    patient_id: str
-    doctor_code: str
-    item_codes: tuple[str, ...]
-    clinical_note: str
-    reference: str
-
-
-@dataclass(frozen=True)
-class ExamOrderQuery:
-    request_no: str
-
-
-@dataclass(frozen=True)
-class ExamOrder:
-    request_no: str  # 申请单号
-    patient_id: str
-    status: str  # "placed" | "collected" | "reported" | "cancelled"
-    item_codes: tuple[str, ...]
-    amount_fen: int
-
-
-@dataclass(frozen=True)
-class ResultItem:
-    """One value of a lab report as the LIS gives it: the flag is the LIS's own judgement against its
-    reference range (``N``, ``H`` above, ``L`` below) and its critical limits (``HH``/``LL``: 危急值)."""
-
-    code: str
-    name: str
-    value: str
-    unit: str
-    reference_range: str  # "3.5-9.5", "<5.2", ">1.04" as printed on the report
-    flag: str  # "N", "H", "L", "HH", "LL"
-
-
-@dataclass(frozen=True)
-class LabReport:
-    request_no: str
-    report_no: str  # 报告单号
-    reported_at: datetime
-    items: tuple[ResultItem, ...] = ()
-    patient_id: str = ""
-    title: str = ""  # the tests' names, as printed on the report
-    specimen: str = ""
-    origin: str = "online"  # "online": ordered by the internet hospital; "in_person": at the hospital
-    reporting_physician: str = ""  # 检验者
-    reviewing_physician: str = ""  # 审核者
-
-
-@dataclass(frozen=True)
-class KeyImageRef:
-    """A key image the radiologist marked on the report, fetched on its own (ExamImage) as a DICOM file."""
-
-    image_uid: str  # the DICOM SOP Instance UID
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class ExamReport:
-    request_no: str
-    report_no: str
-    reported_at: datetime
-    modality: str
-    findings: str
-    impression: str
-    patient_id: str = ""
-    title: str = ""
-    origin: str = "online"
-    reporting_physician: str = ""  # 报告医生
-    reviewing_physician: str = ""  # 审核医生
-    critical: bool = False  # the radiologist reported a critical finding (危急值)
-    key_images: tuple[KeyImageRef, ...] = ()
-
-
-# --- 报告列表 / 影像调阅 -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PatientReportsQuery:
-    """Every report of the patient the LIS and PACS hold (in-person visits included), newest first."""
-
-    patient_id: str
-    since: date | None = None
-
-
-@dataclass(frozen=True)
-class ReportSummary:
-    request_no: str
-    report_no: str
-    kind: str  # "lab" | "exam"
-    title: str
-    reported_at: datetime
-    origin: str  # "online" | "in_person"
-
-
-@dataclass(frozen=True)
-class PatientReports:
-    patient_id: str
-    reports: tuple[ReportSummary, ...] = ()
-
-
-@dataclass(frozen=True)
-class ExamImageQuery:
-    report_no: str
-    image_uid: str
-
-
-@dataclass(frozen=True)
-class ExamImage:
-    """One DICOM file (Part 10, with its preamble), base64 in ``content_base64`` (WADO-style retrieval)."""
-
-    image_uid: str
-    content_base64: str
-    size: int
-
-
-# --- 对账单 ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StatementQuery:
     day: date
